@@ -1,0 +1,68 @@
+"""attn_steps: scaled dot-product attention, one visible stage at a time.
+
+    import attn_steps as ats
+    X = ats.embed("我喜欢的水果是橙子和苹果", dim=10)
+    s = ats.self_attention(X, ats.init_weights(d_model=10, d_k=6, seed=0))
+    ats.plot_steps(s)
+
+Data flows one way: embeddings (text → X), attention (X, W → stages),
+plotting (stages → figures), fonts (so Chinese labels render).
+"""
+
+from .attention import (
+    MultiHead,
+    Steps,
+    Weights,
+    as_frame,
+    attend,
+    attention,
+    fused_multi_head,
+    init_weights,
+    multi_head_attention,
+    positional_encoding,
+    project,
+    scale,
+    scores,
+    self_attention,
+    softmax,
+    softmax_loop,
+)
+from .embeddings import (
+    INSTALL_COMMAND,
+    ModelNotInstalledError,
+    embed,
+    embedding_source,
+    source_note,
+    unique_labels,
+)
+from .fonts import use_cjk_font
+from .plotting import heatmap, plot_heads, plot_steps
+
+__all__ = [
+    "INSTALL_COMMAND",
+    "ModelNotInstalledError",
+    "MultiHead",
+    "Steps",
+    "Weights",
+    "as_frame",
+    "attend",
+    "attention",
+    "embed",
+    "embedding_source",
+    "fused_multi_head",
+    "heatmap",
+    "init_weights",
+    "multi_head_attention",
+    "plot_heads",
+    "plot_steps",
+    "positional_encoding",
+    "project",
+    "scale",
+    "scores",
+    "self_attention",
+    "softmax",
+    "softmax_loop",
+    "source_note",
+    "unique_labels",
+    "use_cjk_font",
+]

@@ -1,0 +1,196 @@
+"""Text -> X: one row per token, the first `dim` numbers of each token's vector.
+
+The book's walkthrough uses spaCy's `zh_core_web_sm`. That pipeline has no
+static word vectors: `token.vector` falls back to the token's row of
+`doc.tensor`, written by the pipeline's tok2vec layer (96 wide), so a word's
+vector depends on the words around it.
+
+The trained model is published as a wheel on spaCy's release page, not on the
+package index. Where it is not installed we build an offline stand-in that
+works the same way (spaCy's Chinese tokenizer segmenting with jieba, and a
+tok2vec layer of the same width initialised with a fixed seed). Its numbers are
+deterministic but come from an untrained network, and every result says which
+source produced it.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import importlib.util
+import logging
+
+import numpy as np
+import pandas as pd
+
+MODEL = "zh_core_web_sm"
+MODEL_VERSION = "3.8.0"
+MODEL_WHEEL = (
+    "https://github.com/explosion/spacy-models/releases/download/"
+    f"{MODEL}-{MODEL_VERSION}/{MODEL}-{MODEL_VERSION}-py3-none-any.whl"
+)
+INSTALL_COMMAND = f"pip install {MODEL_WHEEL}"
+WIDTH = 96  # tok2vec width of zh_core_web_sm, and of the stand-in
+STAND_IN_SEED = 0
+
+REAL_SOURCE = f"{MODEL} {MODEL_VERSION} (trained spaCy pipeline)"
+STAND_IN_SOURCE = (
+    "offline stand-in: spaCy Chinese tokenizer with jieba + untrained tok2vec "
+    f"(96 wide, seed {STAND_IN_SEED}), not the trained {MODEL}"
+)
+
+
+class ModelNotInstalledError(RuntimeError):
+    """The trained zh_core_web_sm was asked for but is not installed."""
+
+
+def _installed_model_version() -> str | None:
+    """The installed zh_core_web_sm version, or None.
+
+    The package index holds a placeholder named zh-core-web-sm 999.9.9 that
+    is not the model; only a 3.x release counts.
+    """
+    if importlib.util.find_spec(MODEL) is None:
+        return None
+    try:
+        version = importlib.metadata.version(MODEL)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    return version if version.startswith("3.") else None
+
+
+def embedding_source() -> str:
+    """Which source `embed` will use, said before embedding anything."""
+    return REAL_SOURCE if _installed_model_version() else STAND_IN_SOURCE
+
+
+@functools.lru_cache(maxsize=None)
+def _pipeline(real: bool):
+    # jieba announces its dictionary loading on stderr; the book's pages must stay clean.
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    import spacy
+
+    if real:
+        return spacy.load(MODEL)
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    nlp.add_pipe("tok2vec")
+    spacy.util.fix_random_seed(STAND_IN_SEED)
+    nlp.initialize()
+    return nlp
+
+
+def unique_labels(tokens: list[str]) -> list[str]:
+    """Token texts made unique for use as row labels: 我爱我的家 -> 我₁ 爱 我₂ 的 家.
+
+    The source blog keyed a dict by token text, so a repeated word silently
+    overwrote the first one; numbered labels keep every occurrence.
+    """
+    subscript = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    totals = pd.Series(tokens).value_counts()
+    seen: dict[str, int] = {}
+    labels = []
+    for tok in tokens:
+        if totals[tok] == 1:
+            labels.append(tok)
+        else:
+            seen[tok] = seen.get(tok, 0) + 1
+            labels.append(f"{tok}{str(seen[tok]).translate(subscript)}")
+    return labels
+
+
+def _check_text(text) -> str:
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string (str), got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text is empty: give at least one Chinese word, e.g. '我喜欢的水果是橙子和苹果'")
+    return text
+
+
+def _check_dim(dim) -> int:
+    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"dim must be a whole number, got {dim!r}")
+    if not 1 <= dim <= WIDTH:
+        raise ValueError(f"dim must be between 1 and {WIDTH} (the width of each token's vector), got {dim}")
+    return int(dim)
+
+
+class SourceNote:
+    """A visible note saying which embedding source produced a page's numbers.
+
+    Shown as a note box on the book's pages (HTML) and as plain text elsewhere.
+    """
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def _text(self) -> tuple[str, str]:
+        if self.source == REAL_SOURCE:
+            return "嵌入来源", (
+                f"本页的数字来自训练好的 spaCy 模型 {MODEL} {MODEL_VERSION}："
+                "每个词的 token.vector 即其 tok2vec 层输出（doc.tensor 的一行，96 维），取前几维。"
+            )
+        return "嵌入来源：离线替身（不是训练好的模型）", (
+            f"本机没有安装 spaCy 的 {MODEL}，本页的数字来自一个离线替身："
+            "spaCy 中文分词器（jieba 分词）加一个用固定种子初始化、未经训练的 tok2vec 层（96 维）。"
+            "它用 jieba 分词（真实模型用 pkuseg，个别句子的切分可能不同）；数字可复现，但不是训练出来的语义。"
+            f"想看真实模型的数字，请安装它后重新运行：{INSTALL_COMMAND}"
+        )
+
+    def _repr_html_(self) -> str:
+        import html
+
+        title, body = self._text()
+        return (
+            '<div class="admonition note"><p class="admonition-title">'
+            f"{html.escape(title)}</p><p>{html.escape(body)}</p>"
+            f"<p><code>{html.escape(self.source)}</code></p></div>"
+        )
+
+    def __repr__(self) -> str:
+        title, body = self._text()
+        return f"{title}\n{body}\n({self.source})"
+
+
+def source_note() -> SourceNote:
+    """The note each spaCy chapter shows near its top: which source made its numbers."""
+    return SourceNote(embedding_source())
+
+
+def embed(text: str, dim: int = 10, *, model: str | None = None, by: str = "word") -> pd.DataFrame:
+    """X for `text`: one row per token in order, columns 0..dim-1.
+
+    by="word" segments into words (我 / 喜欢 / ...), by="char" makes every
+    character a token. model=None uses zh_core_web_sm when installed, else the
+    offline stand-in; model="zh_core_web_sm" insists on the trained model.
+    X.attrs["source"] names the source, X.attrs["tokens"] the raw token texts.
+    """
+    text = _check_text(text)
+    dim = _check_dim(dim)
+    if by not in ("word", "char"):
+        raise ValueError(f"by must be 'word' or 'char', got {by!r}")
+    if model not in (None, MODEL):
+        raise ValueError(f"model must be None (automatic) or {MODEL!r}, got {model!r}")
+    real = _installed_model_version() is not None
+    if model == MODEL and not real:
+        raise ModelNotInstalledError(
+            f"the trained spaCy model {MODEL} is not installed; install it with `{INSTALL_COMMAND}` "
+            "or `make model` (the package-index name zh-core-web-sm is a placeholder, not the model)"
+        )
+    nlp = _pipeline(real)
+    if by == "char":
+        from spacy.tokens import Doc
+
+        chars = [c for c in text if not c.isspace()]
+        doc = nlp(Doc(nlp.vocab, words=chars))
+    else:
+        doc = nlp(text)
+    tokens = [t for t in doc if not t.is_space]
+    texts = [t.text for t in tokens]
+    X = pd.DataFrame(
+        np.array([t.vector[:dim] for t in tokens], dtype=np.float64),
+        index=pd.Index(unique_labels(texts), name="token"),
+    )
+    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts)
+    return X
