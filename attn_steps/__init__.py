@@ -36,7 +36,7 @@ from .embeddings import (
     unique_labels,
 )
 from .fonts import use_cjk_font
-from .plotting import heatmap, plot_heads, plot_steps
+from .plotting import animate_steps, heatmap, plot_heads, plot_steps
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -45,6 +45,7 @@ __all__ = [
     "Steps",
     "Weights",
     "as_frame",
+    "animate_steps",
     "attend",
     "attention",
     "embed",

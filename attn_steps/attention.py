@@ -181,7 +181,8 @@ def project(X: pd.DataFrame, W: np.ndarray, stage: str) -> pd.DataFrame:
 def scores(Q: pd.DataFrame, K: pd.DataFrame) -> pd.DataFrame:
     """Raw scores Q·Kᵀ: (n, d_k) @ (d_k, m) -> (n, m); row = query, column = key."""
     values = Q.to_numpy() @ K.to_numpy().T
-    return _tag(pd.DataFrame(values, index=Q.index, columns=K.index), "scores")
+    S = pd.DataFrame(values, index=Q.index.rename("query"), columns=K.index.rename("key"))
+    return _tag(S, "scores")
 
 
 def scale(S: pd.DataFrame, d_k: int) -> pd.DataFrame:

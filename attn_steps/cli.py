@@ -23,6 +23,19 @@ class _UsageError(Exception):
     pass
 
 
+def _whole_number(minimum: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="python -m attn_steps",
@@ -32,9 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         "offline stand-in; the figure says which.",
     )
     p.add_argument("text", help="the sentence to run through attention, e.g. 我喜欢的水果是橙子和苹果")
-    p.add_argument("--dim", type=int, default=10, help="how many numbers of each token's vector to keep (1-96; default 10)")
-    p.add_argument("--dk", type=int, default=6, help="width d_k of queries and keys, and of values (default 6)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the random Wq, Wk, Wv (default 0)")
+    p.add_argument("--dim", type=_whole_number(1), default=10, help="how many numbers of each token's vector to keep (1-96; default 10)")
+    p.add_argument("--dk", type=_whole_number(1), default=6, help="width d_k of queries and keys, and of values (default 6)")
+    p.add_argument("--seed", type=_whole_number(0), default=0, help="seed of the random Wq, Wk, Wv (default 0)")
     p.add_argument("--no-scale", action="store_true", help="skip the division by √d_k")
     p.add_argument("-o", "--output", default="steps.png", help="file to write: .png or .svg (default steps.png)")
     return p
@@ -54,7 +67,8 @@ def _render(args) -> None:
     import attn_steps as ats
 
     X = ats.embed(args.text, dim=args.dim)
-    steps = ats.self_attention(X, ats.init_weights(d_model=args.dim, d_k=args.dk, seed=args.seed), scale=not args.no_scale)
+    W = ats.init_weights(d_model=args.dim, d_k=args.dk, seed=args.seed)
+    steps = ats.self_attention(X, W, scale=not args.no_scale)
     fig = ats.plot_steps(steps)
     # Write beside the target and rename, so a failure never leaves half a file.
     fd, tmp = tempfile.mkstemp(suffix=out.suffix, dir=out.parent)

@@ -48,11 +48,19 @@ def _ticks(ax, labels, axis: str) -> None:
 def _annotate(ax, im, values: np.ndarray, fontsize: float) -> None:
     fmt = _value_format(values)
     for (i, j), v in np.ndenumerate(values):
+        text = fmt.format(v)
+        if float(text) == 0:  # no "−0" for a value that rounds to zero
+            text = fmt.format(0.0)
         r, g, b, _ = im.cmap(im.norm(v))
         # Relative luminance: white text on dark cells, black on light ones.
         dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
-        ax.text(j, i, fmt.format(v).replace("-", "−"), ha="center", va="center",
+        ax.text(j, i, text.replace("-", "−"), ha="center", va="center",
                 fontsize=fontsize, color="white" if dark else "black")
+
+
+def _panel_size(rows: int, cols: int) -> tuple[float, float]:
+    """Inches for one heatmap: room for written values while small, capped when large."""
+    return min(1.6 + 0.55 * cols, 11.0), min(1.0 + 0.42 * rows, 9.0)
 
 
 def heatmap(
@@ -83,7 +91,7 @@ def heatmap(
         raise ValueError("heatmap got NaN or inf: the stage it shows has overflowed (see ats.softmax)")
     use_cjk_font()
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.0 + 0.55 * df.shape[1], 0.8 + 0.45 * df.shape[0]), layout="constrained")
+        _, ax = plt.subplots(figsize=_panel_size(*df.shape), layout="constrained")
     if kind is None:
         kind = df.attrs.get("kind") or ("prob" if values.min() >= 0 and values.max() <= 1 else "signed")
     if kind == "prob":
@@ -116,30 +124,78 @@ def heatmap(
     return ax
 
 
-_ROWS = (("X", "Q", "K", "V"), ("scores", "scaled", "weights", "output"))
+def plot_steps(steps, title: str | None = None, ncols: int = 2) -> Figure:
+    """The whole step-through, one panel per stage, in reading order (left to right, top to bottom).
 
-
-def plot_steps(steps, title: str | None = None) -> Figure:
-    """The whole step-through, one panel per stage in reading order.
-
-    Top row: X → Q, K, V; bottom row: Q·Kᵀ → /√d_k → softmax → output.
+    X → Q, K, V → Q·Kᵀ → Q·Kᵀ/√d_k → softmax → output. ncols=2 suits a book
+    page; ncols=4 a wide screen.
     """
+    if ncols not in (1, 2, 4, 8):
+        raise ValueError(f"ncols must be 1, 2, 4 or 8 (so the 8 stages fill the grid), got {ncols}")
     use_cjk_font()
     stages = steps.stages()
-    n, m = stages["scores"].shape
-    widths = [max(stages[name].shape[1] for name in col) for col in zip(*_ROWS)]
-    cell_w = 0.55 if max(n, m) <= ANNOTATE_MAX_SIDE else 0.06
-    row_h = max(2.6, (0.42 if n <= ANNOTATE_MAX_SIDE else 0.04) * max(n, m) + 1.4)
-    fig = plt.figure(figsize=(sum(w * cell_w + 1.6 for w in widths), 2 * row_h + 1.2), layout="constrained")
-    axes = fig.subplots(2, 4, gridspec_kw={"width_ratios": widths})
-    for row, names in zip(axes, _ROWS):
-        for ax, name in zip(row, names):
+    names = list(stages)
+    grid = [names[r * ncols:(r + 1) * ncols] for r in range(len(names) // ncols)]
+    sizes = [[_panel_size(*stages[name].shape) for name in row] for row in grid]
+    col_w = [max(size[c][0] for size in sizes) for c in range(ncols)]
+    row_h = [max(h for _, h in size) for size in sizes]
+    fig = plt.figure(figsize=(sum(col_w), sum(row_h) + 0.8), layout="constrained")
+    axes = np.atleast_2d(fig.subplots(len(grid), ncols, gridspec_kw={"width_ratios": col_w, "height_ratios": row_h}))
+    for row, row_names in zip(axes, grid):
+        for c, (ax, name) in enumerate(zip(row, row_names)):
             heatmap(stages[name], ax=ax)
+            if c > 0:  # the row labels already say which token each row is
+                ax.set_ylabel("")
     source = steps.X.attrs.get("source")
     if title is None:
         title = "Attention(Q, K, V) = softmax(Q·Kᵀ/√d_k)·V"
-    fig.suptitle(title + (f"\nX: {source}" if source else ""), fontsize=13)
+    fig.suptitle(title + (f"\nX: {source}" if source else ""), fontsize=12)
     return fig
+
+
+# What each frame of `animate_steps` says, in the book's language.
+STEP_CAPTIONS = {
+    "X": "第 1 步：每个词一行向量，得到输入 X",
+    "Q": "第 2 步：Q = X·Wq，每个词的查询 (query)",
+    "K": "第 3 步：K = X·Wk，每个词的键 (key)",
+    "V": "第 4 步：V = X·Wv，每个词的值 (value)",
+    "scores": "第 5 步：Q·Kᵀ，每个查询与每个键的点积",
+    "scaled": "第 6 步：除以 √d_k，让分数的尺度不随 d_k 变大",
+    "weights": "第 7 步：按行做 softmax，每行变成和为 1 的注意力权重",
+    "output": "第 8 步：权重 · V，每个词得到其他词的值的加权和",
+}
+
+
+def animate_steps(steps, interval_ms: int = 1600):
+    """The step-through as an animation that plays in the browser (no server needed).
+
+    Returns IPython's HTML of a matplotlib animation with play/step buttons:
+    frame k shows stages 1..k, the newest one outlined, with a caption.
+    """
+    from matplotlib.animation import FuncAnimation
+    from IPython.display import HTML
+
+    fig = plot_steps(steps)
+    names = list(steps.stages())
+    panels = [ax for ax in fig.axes if ax.images and ax.get_title()]
+    caption = fig.text(0.5, 0.005, "", ha="center", va="bottom", fontsize=13)
+
+    def show(k):
+        for i, ax in enumerate(panels):
+            visible = i <= k
+            ax.set_visible(visible)
+            ax.images[0].colorbar.ax.set_visible(visible)
+            for spine in ax.spines.values():
+                spine.set_visible(i == k)
+                spine.set_edgecolor("#d62728")
+                spine.set_linewidth(3)
+        caption.set_text(STEP_CAPTIONS[names[k]])
+        return []
+
+    anim = FuncAnimation(fig, show, frames=len(panels), interval=interval_ms, repeat=False)
+    html = HTML(anim.to_jshtml(default_mode="once"))
+    plt.close(fig)
+    return html
 
 
 def plot_heads(mh, stage: str = "weights") -> Figure:

@@ -1,0 +1,53 @@
+"""python -m attn_steps: a figure for good input, one clear line for bad input."""
+
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import TEXT1
+
+
+def run(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "attn_steps", *args], capture_output=True, text=True, cwd=cwd, timeout=180
+    )
+
+
+@pytest.mark.parametrize("name,magic", [("steps.png", b"\x89PNG"), ("steps.svg", b"<?xml")])
+def test_writes_the_step_through_figure(tmp_path, name, magic):
+    proc = run(TEXT1, "--dim", "10", "--dk", "6", "--seed", "0", "-o", name, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_help_explains_every_option(tmp_path):
+    proc = run("--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    for option in ("--dim", "--dk", "--seed", "--no-scale", "-o"):
+        assert option in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["", "-o", "x.png"], "empty"),
+        (["   ", "-o", "x.png"], "empty"),
+        ([TEXT1, "--dim", "0", "-o", "x.png"], "--dim"),
+        ([TEXT1, "--dim", "500", "-o", "x.png"], "dim"),
+        ([TEXT1, "--dk", "0", "-o", "x.png"], "--dk"),
+        ([TEXT1, "--dim", "ten", "-o", "x.png"], "whole number"),
+        ([TEXT1, "--seed", "-4", "-o", "x.png"], "seed"),
+        ([TEXT1, "-o", "x.jpg"], ".png or .svg"),
+        ([TEXT1, "-o", "no/such/folder/x.png"], "does not exist"),
+        ([], "text"),
+    ],
+)
+def test_bad_input_exits_nonzero_with_one_line_and_no_file(tmp_path, args, message):
+    proc = run(*args, cwd=tmp_path)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert message in lines[0] and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,117 @@
+"""Text -> X: segmentation, labels, the embedding source, and refusals."""
+
+import numpy as np
+import pytest
+
+import attn_steps as ats
+from attn_steps import embeddings
+
+from .conftest import TEXT1, TEXT2
+
+
+def test_text1_segments_as_in_the_walkthrough():
+    """Chapter 2's rows must be 我 / 喜欢 / 的 / 水果 / 是 / 橙子 / 和 / 苹果."""
+    X = ats.embed(TEXT1, dim=10)
+    assert list(X.index) == ["我", "喜欢", "的", "水果", "是", "橙子", "和", "苹果"]
+    assert X.attrs["tokens"] == list(X.index)
+    assert X.shape == (8, 10) and list(X.columns) == list(range(10))
+    assert X.dtypes.eq(np.float64).all()
+
+
+def test_source_is_named_and_matches_embedding_source():
+    """Every page says which embedding produced its numbers."""
+    X = ats.embed(TEXT1)
+    assert X.attrs["source"] == ats.embedding_source()
+    assert X.attrs["source"] in (embeddings.REAL_SOURCE, embeddings.STAND_IN_SOURCE)
+    if X.attrs["source"] == embeddings.STAND_IN_SOURCE:
+        assert "stand-in" in X.attrs["source"] and "not the trained" in X.attrs["source"]
+
+
+def test_embeddings_are_deterministic_and_a_prefix_of_the_full_vector():
+    a, b = ats.embed(TEXT1, dim=10), ats.embed(TEXT1, dim=96)
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy()[:, :10])
+    np.testing.assert_array_equal(a.to_numpy(), ats.embed(TEXT1, dim=10).to_numpy())
+
+
+def test_vectors_depend_on_context():
+    """Chapter 3's point: 苹果 already differs between the two sentences before attention."""
+    x1, x2 = ats.embed(TEXT1, dim=96), ats.embed(TEXT2, dim=96)
+    assert "苹果" in x1.index and "苹果" in x2.index
+    assert not np.allclose(x1.loc["苹果"], x2.loc["苹果"])
+
+
+def test_repeated_tokens_stay_separate_rows():
+    """The source blog keyed a dict by token, silently dropping the first 我."""
+    X = ats.embed("我爱我的家")
+    assert list(X.index) == ["我₁", "爱", "我₂", "的", "家"]
+    assert X.attrs["tokens"] == ["我", "爱", "我", "的", "家"]
+    assert X.index.is_unique
+
+
+def test_unique_labels_numbers_every_occurrence_of_a_repeat():
+    assert ats.unique_labels(["的"] * 11 + ["我"])[-2:] == ["的₁₁", "我"]
+
+
+def test_by_char_gives_one_token_per_character():
+    X = ats.embed("我想吃酸菜鱼", by="char")
+    assert list(X.index) == list("我想吃酸菜鱼")
+
+
+def test_whitespace_is_not_a_token():
+    assert list(ats.embed("我 爱 你").index) == ["我", "爱", "你"]
+
+
+@pytest.mark.parametrize(
+    "text,dim,error,match",
+    [
+        ("", 10, ValueError, "empty"),
+        ("   \n", 10, ValueError, "empty"),
+        (None, 10, TypeError, "string"),
+        (["我", "爱"], 10, TypeError, "string"),
+        (b"\xe6\x88\x91", 10, TypeError, "string"),
+        (TEXT1, 0, ValueError, "between 1 and 96"),
+        (TEXT1, -1, ValueError, "between 1 and 96"),
+        (TEXT1, 97, ValueError, "between 1 and 96"),
+        (TEXT1, 2.5, TypeError, "whole number"),
+    ],
+)
+def test_bad_input_gets_a_clear_error(text, dim, error, match):
+    with pytest.raises(error, match=match):
+        ats.embed(text, dim=dim)
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match="by must be"):
+        ats.embed(TEXT1, by="sentence")
+    with pytest.raises(ValueError, match="model must be"):
+        ats.embed(TEXT1, model="en_core_web_sm")
+
+
+def test_demanding_the_real_model_when_missing_gives_the_install_command(monkeypatch):
+    monkeypatch.setattr(embeddings, "_installed_model_version", lambda: None)
+    with pytest.raises(ats.ModelNotInstalledError, match="zh_core_web_sm-3.8.0-py3-none-any.whl"):
+        ats.embed(TEXT1, model="zh_core_web_sm")
+    assert ats.embedding_source() == embeddings.STAND_IN_SOURCE
+
+
+def test_placeholder_package_on_the_index_is_not_taken_for_the_model(monkeypatch):
+    """zh-core-web-sm 999.9.9 on the package index is a name placeholder, not the model."""
+    monkeypatch.setattr(embeddings.importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(embeddings.importlib.metadata, "version", lambda name: "999.9.9")
+    assert embeddings._installed_model_version() is None
+    monkeypatch.setattr(embeddings.importlib.metadata, "version", lambda name: "3.8.0")
+    assert embeddings._installed_model_version() == "3.8.0"
+
+
+def test_loading_is_quiet_and_happens_once(capfd):
+    """No jieba chatter on stderr (it would show on every page), and one pipeline per process."""
+    import subprocess
+    import sys
+
+    code = "import attn_steps as ats; ats.embed('我喜欢的水果是橙子和苹果'); ats.embed('相比苹果我更加喜欢国产的华为')"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    ats.embed(TEXT1)
+    ats.embed(TEXT2)
+    assert embeddings._pipeline.cache_info().currsize == 1

@@ -1,0 +1,127 @@
+"""Figures: labels from the DataFrame, values in small matrices, the right colour scale."""
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+import attn_steps as ats
+
+TOKENS = ["我", "喜欢", "的", "水果", "是", "橙子", "和", "苹果"]
+
+
+@pytest.fixture
+def steps():
+    X = pd.DataFrame(np.random.default_rng(0).standard_normal((8, 10)), index=TOKENS)
+    return ats.self_attention(X, ats.init_weights(10, 6, seed=0))
+
+
+def cell_texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_heatmap_labels_come_from_the_dataframe(steps):
+    """The reader must see which cell is 我→苹果."""
+    ax = ats.heatmap(steps.weights)
+    assert [t.get_text() for t in ax.get_yticklabels()] == TOKENS
+    assert [t.get_text() for t in ax.get_xticklabels()] == TOKENS
+    assert ax.get_title() == "softmax(Q·Kᵀ/√d_k)  (8×8)"
+
+
+def test_heatmap_writes_values_in_small_matrices(steps):
+    ax = ats.heatmap(steps.weights)
+    texts = cell_texts(ax)
+    assert len(texts) == 64
+    assert texts[0] == f"{steps.weights.iloc[0, 0]:.2f}"
+
+
+def test_values_use_a_true_minus_and_readable_colours(steps):
+    ax = ats.heatmap(steps.Q)
+    values = steps.Q.to_numpy().ravel()
+    negative = [t for t, v in zip(ax.texts, values) if v < 0]
+    assert negative and all(t.get_text().startswith("−") for t in negative)
+    # The most extreme cells are the darkest: their text is white.
+    darkest = int(np.argmax(np.abs(values)))
+    assert ax.texts[darkest].get_color() == "white"
+
+
+def test_signed_stages_get_a_diverging_scale_centred_on_zero(steps):
+    ax = ats.heatmap(steps.scores)
+    im = ax.images[0]
+    assert im.get_cmap().name == "RdBu_r"
+    assert im.norm.vmin == -im.norm.vmax == -np.abs(steps.scores.to_numpy()).max()
+
+
+def test_softmax_weights_get_a_sequential_zero_to_one_scale(steps):
+    im = ats.heatmap(steps.weights).images[0]
+    assert im.get_cmap().name == "Blues" and (im.norm.vmin, im.norm.vmax) == (0.0, 1.0)
+
+
+def test_kind_is_guessed_for_plain_frames_and_can_be_forced():
+    probs = pd.DataFrame([[0.2, 0.8], [0.5, 0.5]])
+    assert ats.heatmap(probs).images[0].get_cmap().name == "Blues"
+    assert ats.heatmap(probs, kind="signed").images[0].get_cmap().name == "RdBu_r"
+    with pytest.raises(ValueError, match="kind"):
+        ats.heatmap(probs, kind="rainbow")
+
+
+def test_integers_are_written_as_integers():
+    ax = ats.heatmap(pd.DataFrame([[2, 4, 4], [4, 16, 12]]))
+    assert cell_texts(ax) == ["2", "4", "4", "4", "16", "12"]
+
+
+def test_heatmap_draws_into_a_given_axes_and_returns_it(steps):
+    fig, (a, b) = plt.subplots(1, 2)
+    assert ats.heatmap(steps.K, ax=b) is b
+    assert not a.images
+
+
+def test_large_matrices_skip_values_and_thin_labels_but_still_render():
+    """A 300-token text must still render (in seconds), as a picture rather than a wall of digits."""
+    n = 300
+    df = pd.DataFrame(np.random.default_rng(1).random((n, n)), index=[f"t{i}" for i in range(n)], columns=[f"t{i}" for i in range(n)])
+    ax = ats.heatmap(df)
+    assert cell_texts(ax) == []
+    assert 0 < len(ax.get_xticklabels()) <= 40
+    ax.figure.savefig(io.BytesIO(), format="png")
+
+
+def test_heatmap_refuses_what_it_cannot_draw():
+    with pytest.raises(TypeError, match="DataFrame"):
+        ats.heatmap(np.ones((2, 2)))
+    with pytest.raises(ValueError, match="empty"):
+        ats.heatmap(pd.DataFrame())
+    with pytest.raises(ValueError, match="NaN or inf"):
+        ats.heatmap(pd.DataFrame([[np.nan, 1.0]]))
+
+
+def test_plot_steps_shows_every_stage_in_reading_order(steps):
+    fig = ats.plot_steps(steps)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == [
+        "X  (8×10)",
+        "Q = X·Wq  (8×6)",
+        "K = X·Wk  (8×6)",
+        "V = X·Wv  (8×6)",
+        "Q·Kᵀ  (8×8)",
+        "Q·Kᵀ/√d_k  (8×8)",
+        "softmax(Q·Kᵀ/√d_k)  (8×8)",
+        "softmax(Q·Kᵀ/√d_k)·V  (8×6)",
+    ]
+    assert "softmax(Q·Kᵀ/√d_k)·V" in fig._suptitle.get_text()
+    fig.savefig(io.BytesIO(), format="png")
+
+
+def test_plot_heads_draws_one_panel_per_head():
+    X = np.random.default_rng(0).standard_normal((5, 10))
+    fig = ats.plot_heads(ats.multi_head_attention(X, heads=3, d_k=2))
+    assert [ax.get_title().split(":")[0] for ax in fig.axes if ax.get_title()] == ["head 1", "head 2", "head 3"]
+
+
+def test_animate_steps_plays_every_stage_in_the_browser(steps):
+    """The static site's step-through: one frame per stage, with play buttons, no server needed."""
+    html = ats.animate_steps(steps).data
+    assert html.count('] = "data:image/png;base64,') == 8
+    assert "anim" in html and "<script" in html
