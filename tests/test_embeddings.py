@@ -115,3 +115,51 @@ def test_loading_is_quiet_and_happens_once(capfd):
     ats.embed(TEXT1)
     ats.embed(TEXT2)
     assert embeddings._pipeline.cache_info().currsize == 1
+
+
+FAKE_MODEL_INIT = '''
+import spacy
+
+
+def load(**overrides):
+    # Shaped like the trained pipeline (tokenizer + tok2vec filling doc.tensor), but with another seed.
+    nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
+    nlp.add_pipe("tok2vec")
+    spacy.util.fix_random_seed(123)
+    nlp.initialize()
+    return nlp
+'''
+
+REAL_PATH_CHECK = '''
+import json, attn_steps as ats, zh_core_web_sm
+from attn_steps import embeddings
+X = ats.embed("我喜欢的水果是橙子和苹果", dim=96, model="zh_core_web_sm")
+doc = zh_core_web_sm.load()("我喜欢的水果是橙子和苹果")
+print(json.dumps({"source": X.attrs["source"], "before": ats.embedding_source(),
+                  "same": bool((X.to_numpy() == doc.tensor).all()), "real": embeddings.REAL_SOURCE}))
+'''
+
+
+def test_installed_model_is_used_and_named(tmp_path):
+    """Readers with zh_core_web_sm installed (locally or on Binder) must get its token.vector, labeled as such.
+
+    The trained wheel cannot be downloaded here, so a package of the same name
+    and version, shaped like the real pipeline, stands in for it.
+    """
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pkg = tmp_path / "zh_core_web_sm"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(FAKE_MODEL_INIT)
+    dist = tmp_path / "zh_core_web_sm-3.8.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: zh_core_web_sm\nVersion: 3.8.0\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run([sys.executable, "-c", REAL_PATH_CHECK], capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert report["source"] == report["before"] == report["real"]
+    assert report["same"], "token.vector of the installed model must be its doc.tensor row"
