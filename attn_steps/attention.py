@@ -310,16 +310,18 @@ def multi_head_attention(
     head_weights: list[Weights] | None = None,
     Wo=None,
     scale: bool = True,
+    std: float = 1.0,
 ) -> MultiHead:
     """h heads, each projecting the whole X with its own Wq/Wk/Wv (not slicing X).
 
-    Weights are seeded (head i uses seed + i, W^O seed + heads) unless given.
-    W^O maps the concatenation (n, h·d_v) back to d_model.
+    Weights are seeded (head i uses seed + i, W^O seed + heads) unless given,
+    normal with standard deviation std. W^O maps the concatenation (n, h·d_v)
+    back to d_model.
     """
     X = as_frame(X)
     heads = _positive_int(heads, "heads")
     if head_weights is None:
-        head_weights = [init_weights(X.shape[1], d_k, None if seed is None else seed + i) for i in range(heads)]
+        head_weights = [init_weights(X.shape[1], d_k, None if seed is None else seed + i, std=std) for i in range(heads)]
     elif len(head_weights) != heads:
         raise ValueError(f"heads={heads} but {len(head_weights)} sets of head weights were given")
     head_steps = tuple(self_attention(X, W, scale=scale) for W in head_weights)
@@ -332,7 +334,7 @@ def multi_head_attention(
     concat.attrs.update(stage="concat", formula="Concat(head₁, …, head_h)", kind="signed")
     if Wo is None:
         rng = np.random.default_rng(None if seed is None else seed + heads)
-        Wo = rng.standard_normal((concat.shape[1], X.shape[1]))
+        Wo = std * rng.standard_normal((concat.shape[1], X.shape[1]))
     Wo = _matrix(Wo, "Wo")
     if Wo.shape[0] != concat.shape[1]:
         raise ValueError(

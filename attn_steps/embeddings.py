@@ -192,5 +192,6 @@ def embed(text: str, dim: int = 10, *, model: str | None = None, by: str = "word
         np.array([t.vector[:dim] for t in tokens], dtype=np.float64),
         index=pd.Index(unique_labels(texts), name="token"),
     )
-    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts)
+    # stage/formula/kind: what ats.heatmap reads for the title and colour scale.
+    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts, stage="X", formula="X", kind="signed")
     return X

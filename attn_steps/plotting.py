@@ -8,6 +8,7 @@ columns, titles and colour scales from the stage it holds (df.attrs).
 
 from __future__ import annotations
 
+import matplotlib
 import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,6 +17,10 @@ from matplotlib.figure import Figure
 
 from .fonts import use_cjk_font
 
+# Importing attn_steps is enough for Chinese to render, also in figures and
+# axes the reader makes with plain matplotlib before calling a helper.
+use_cjk_font()
+
 ANNOTATE_MAX_CELLS = 400  # beyond this, numbers would be unreadably small
 ANNOTATE_MAX_SIDE = 24
 MAX_TICK_LABELS = 40  # a 300-token text keeps every 8th label, not a black smear
@@ -23,7 +28,9 @@ SIGNED_CMAP = "RdBu_r"  # diverging, centred on 0: red positive, blue negative
 PROB_CMAP = "Blues"  # sequential 0..1 for softmax weights
 
 
-def _value_format(values: np.ndarray) -> str:
+def _value_format(values: np.ndarray, kind: str) -> str:
+    if kind == "prob":  # weights read as shares: 0.50, not 0 or 1
+        return "{:.2f}"
     if np.allclose(values, np.round(values)) and np.abs(values).max() < 1e5:
         return "{:.0f}"
     biggest = np.abs(values).max()
@@ -39,14 +46,17 @@ def _ticks(ax, labels, axis: str) -> None:
     step = max(1, int(np.ceil(n / MAX_TICK_LABELS)))
     positions = np.arange(0, n, step)
     texts = [str(labels[i]) for i in positions]
+    # Tick labels may predate use_cjk_font (axes made by the caller): give them its fonts.
+    family = matplotlib.rcParams["font.family"]
     if axis == "x":
-        ax.set_xticks(positions, texts, rotation=90 if n > 12 or max(map(len, texts)) > 4 else 0)
+        upright = len(positions) <= 30 and max(map(len, texts)) <= 3  # single characters and short words
+        ax.set_xticks(positions, texts, rotation=0 if upright else 90, fontfamily=family)
     else:
-        ax.set_yticks(positions, texts)
+        ax.set_yticks(positions, texts, fontfamily=family)
 
 
-def _annotate(ax, im, values: np.ndarray, fontsize: float) -> None:
-    fmt = _value_format(values)
+def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
+    fmt = _value_format(values, kind)
     for (i, j), v in np.ndenumerate(values):
         text = fmt.format(v)
         if float(text) == 0:  # no "−0" for a value that rounds to zero
@@ -112,11 +122,11 @@ def heatmap(
     if annotate is None:
         annotate = df.size <= ANNOTATE_MAX_CELLS and max(df.shape) <= ANNOTATE_MAX_SIDE
     if annotate:
-        _annotate(ax, im, values, fontsize)
+        _annotate(ax, im, values, fontsize, kind)
     if title is None:
         title = df.attrs.get("formula", "")
         title = f"{title}  ({df.shape[0]}×{df.shape[1]})".strip()
-    ax.set_title(title, fontsize=fontsize + 3)
+    ax.set_title(title, fontsize=fontsize + 3, fontfamily=matplotlib.rcParams["font.family"])
     for spine in ax.spines.values():
         spine.set_visible(False)
     if colorbar:
@@ -166,16 +176,18 @@ STEP_CAPTIONS = {
 }
 
 
-def animate_steps(steps, interval_ms: int = 1600):
+def animate_steps(steps, interval_ms: int = 1600, dpi: int = 80):
     """The step-through as an animation that plays in the browser (no server needed).
 
     Returns IPython's HTML of a matplotlib animation with play/step buttons:
     frame k shows stages 1..k, the newest one outlined, with a caption.
+    Frames are PNGs at `dpi`, embedded in the HTML.
     """
     from matplotlib.animation import FuncAnimation
     from IPython.display import HTML
 
     fig = plot_steps(steps)
+    fig.set_dpi(dpi)  # frames are embedded in the page: keep them light
     names = list(steps.stages())
     panels = [ax for ax in fig.axes if ax.images and ax.get_title()]
     caption = fig.text(0.5, 0.005, "", ha="center", va="bottom", fontsize=13)

@@ -16,6 +16,7 @@ def test_text1_segments_as_in_the_walkthrough():
     assert X.attrs["tokens"] == list(X.index)
     assert X.shape == (8, 10) and list(X.columns) == list(range(10))
     assert X.dtypes.eq(np.float64).all()
+    assert ats.heatmap(X).get_title() == "X  (8×10)"
 
 
 def test_source_is_named_and_matches_embedding_source():

@@ -125,3 +125,27 @@ def test_animate_steps_plays_every_stage_in_the_browser(steps):
     html = ats.animate_steps(steps).data
     assert html.count('] = "data:image/png;base64,') == 8
     assert "anim" in html and "<script" in html
+
+
+def test_axes_made_before_any_helper_still_get_chinese_glyphs():
+    """A reader's own plt.subplots() followed by ats.heatmap(..., ax=ax) must not draw boxes."""
+    import warnings
+
+    fig, ax = plt.subplots()
+    ats.heatmap(pd.DataFrame([[0.2, 0.8]], index=["苹果"], columns=["我", "华为"]), ax=ax)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.savefig(io.BytesIO(), format="png")
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+
+
+def test_single_characters_stay_upright_and_long_labels_turn():
+    chars = pd.DataFrame(np.zeros((1, 14)), columns=list("相比苹果我更加喜欢国产的华为"))
+    assert ats.heatmap(chars).get_xticklabels()[0].get_rotation() == 0
+    long = pd.DataFrame(np.zeros((1, 3)), columns=["h1.z1", "h1.z2", "h2.z1"])
+    assert ats.heatmap(long).get_xticklabels()[0].get_rotation() == 90
+
+
+def test_weights_always_show_two_decimals():
+    ax = ats.heatmap(pd.DataFrame([[0.0, 1.0], [1.0, 0.0]]), kind="prob")
+    assert cell_texts(ax) == ["0.00", "1.00", "1.00", "0.00"]
