@@ -3,7 +3,7 @@
 #   make test   unit tests, every notebook under nbval, and checks of the built site
 # Both create .venv from the pinned requirements on first use.
 
-PYTHON ?= python3
+PYTHON ?= $(shell command -v python3.11 || echo python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 BOOK_DEPS := $(VENV)/.book-deps
@@ -15,16 +15,24 @@ MODEL_WHEEL := https://github.com/explosion/spacy-models/releases/download/zh_co
 $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 $(TEST_DEPS): $(BOOK_DEPS) requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
+# The execution cache is keyed on each notebook's code, not on attn_steps:
+# when the package changes, drop the cache so every page shows its current output
+# (and the old html, whose static files Sphinx would not overwrite).
+_build/.attn_steps-stamp: $(wildcard attn_steps/*.py attn_steps/data/* _static/*)
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute
+	mkdir -p _build
+	touch $@
+
 # Warnings fail the build (-W): a page with a broken reference or a notebook
 # that errors never reaches the site. Unchanged notebooks come from the cache.
-book: $(BOOK_DEPS)
+book: $(BOOK_DEPS) _build/.attn_steps-stamp
 	$(BIN)/jupyter-book build . -W --keep-going
 
 test: $(TEST_DEPS) book
@@ -32,8 +40,10 @@ test: $(TEST_DEPS) book
 
 # The trained spaCy model, from its official release wheel (needs internet).
 # Never the package-index name zh-core-web-sm: that is a placeholder, not the model.
+# Dropping the stamp re-executes every page, so none keeps the stand-in's numbers.
 model: $(BOOK_DEPS)
 	$(BIN)/python -m pip install $(MODEL_WHEEL)
+	rm -f _build/.attn_steps-stamp
 
 clean:
 	rm -rf _build
