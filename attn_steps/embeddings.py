@@ -40,6 +40,13 @@ STAND_IN_SOURCE = (
 )
 
 
+# What a figure says about where X came from (the full sentences are for pages).
+SHORT_SOURCE = {
+    REAL_SOURCE: f"X 来自 {MODEL} {MODEL_VERSION}",
+    STAND_IN_SOURCE: f"X 来自离线替身（未训练的 tok2vec），不是 {MODEL}",
+}
+
+
 class ModelNotInstalledError(RuntimeError):
     """The trained zh_core_web_sm was asked for but is not installed."""
 
@@ -132,7 +139,7 @@ class SourceNote:
                 "每个词的 token.vector 即其 tok2vec 层输出（doc.tensor 的一行，96 维），取前几维。"
             )
         return "嵌入来源：离线替身（不是训练好的模型）", (
-            f"本机没有安装 spaCy 的 {MODEL}，本页的数字来自一个离线替身："
+            f"生成本页时没有安装 spaCy 的 {MODEL}，本页的数字来自一个离线替身："
             "spaCy 中文分词器（jieba 分词）加一个用固定种子初始化、未经训练的 tok2vec 层（96 维）。"
             "它用 jieba 分词（真实模型用 pkuseg，个别句子的切分可能不同）；数字可复现，但不是训练出来的语义。"
             f"想看真实模型的数字，请安装它后重新运行：{INSTALL_COMMAND}"
@@ -144,8 +151,7 @@ class SourceNote:
         title, body = self._text()
         return (
             '<div class="admonition note"><p class="admonition-title">'
-            f"{html.escape(title)}</p><p>{html.escape(body)}</p>"
-            f"<p><code>{html.escape(self.source)}</code></p></div>"
+            f"{html.escape(title)}</p><p>{html.escape(body)}</p></div>"
         )
 
     def __repr__(self) -> str:

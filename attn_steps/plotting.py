@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .embeddings import SHORT_SOURCE
 from .fonts import use_cjk_font
 
 # Importing attn_steps is enough for Chinese to render, also in figures and
@@ -156,10 +157,10 @@ def plot_steps(steps, title: str | None = None, ncols: int = 2) -> Figure:
             heatmap(stages[name], ax=ax)
             if c > 0:  # the row labels already say which token each row is
                 ax.set_ylabel("")
-    source = steps.X.attrs.get("source")
+    source = SHORT_SOURCE.get(steps.X.attrs.get("source"))
     if title is None:
         title = "Attention(Q, K, V) = softmax(Q·Kᵀ/√d_k)·V"
-    fig.suptitle(title + (f"\nX: {source}" if source else ""), fontsize=12)
+    fig.suptitle(title + (f"\n{source}" if source else ""), fontsize=12)
     return fig
 
 
@@ -190,7 +191,10 @@ def animate_steps(steps, interval_ms: int = 1600, dpi: int = 80):
     fig.set_dpi(dpi)  # frames are embedded in the page: keep them light
     names = list(steps.stages())
     panels = [ax for ax in fig.axes if ax.images and ax.get_title()]
-    caption = fig.text(0.5, 0.005, "", ha="center", va="bottom", fontsize=13)
+    # The caption takes the title's place, where the eye starts each frame;
+    # the line naming the embedding source stays under it.
+    source = SHORT_SOURCE.get(steps.X.attrs.get("source"), "")
+    caption = fig.suptitle("", fontsize=16)
 
     def show(k):
         for i, ax in enumerate(panels):
@@ -201,7 +205,7 @@ def animate_steps(steps, interval_ms: int = 1600, dpi: int = 80):
                 spine.set_visible(i == k)
                 spine.set_edgecolor("#d62728")
                 spine.set_linewidth(3)
-        caption.set_text(STEP_CAPTIONS[names[k]])
+        caption.set_text(f"{STEP_CAPTIONS[names[k]]}\n{source}".strip())
         return []
 
     anim = FuncAnimation(fig, show, frames=len(panels), interval=interval_ms, repeat=False)

@@ -170,12 +170,14 @@ def test_font_installed_after_cache_is_found(tmp_path):
     code = textwrap.dedent(f"""
         import json, shutil
         from matplotlib import font_manager
-        from attn_steps.fonts import CJK_FAMILIES, use_cjk_font
 
+        # matplotlib's font cache is built first; the font arrives after it,
+        # before attn_steps is imported (importing it chooses the font).
         known = {{f.name for f in font_manager.fontManager.ttflist}}
-        preinstalled = sorted(known & set(CJK_FAMILIES))
         target = {str(installed)!r}
         shutil.copy({str(staged)!r}, target)
+        from attn_steps.fonts import CJK_FAMILIES, use_cjk_font
+        preinstalled = sorted(known & set(CJK_FAMILIES))
         family = use_cjk_font()
         path = font_manager.findfont(
             font_manager.FontProperties(family=family),

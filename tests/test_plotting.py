@@ -110,7 +110,7 @@ def test_plot_steps_shows_every_stage_in_reading_order(steps):
         "softmax(Q·Kᵀ/√d_k)  (8×8)",
         "softmax(Q·Kᵀ/√d_k)·V  (8×6)",
     ]
-    assert "softmax(Q·Kᵀ/√d_k)·V" in fig._suptitle.get_text()
+    assert "softmax(Q·Kᵀ/√d_k)·V" in fig.get_suptitle()
     fig.savefig(io.BytesIO(), format="png")
 
 
