@@ -69,6 +69,12 @@ def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
                 fontsize=fontsize, color="white" if dark else "black")
 
 
+def _positive(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number ≥ 1, got {value!r}")
+    return value
+
+
 def _panel_size(rows: int, cols: int) -> tuple[float, float]:
     """Inches for one heatmap: room for written values while small, capped when large."""
     return min(1.6 + 0.55 * cols, 11.0), min(1.0 + 0.42 * rows, 9.0)
@@ -214,13 +220,25 @@ def animate_steps(steps, interval_ms: int = 1600, dpi: int = 80):
     return html
 
 
-def plot_heads(mh, stage: str = "weights") -> Figure:
-    """One stage (default: the softmax weights) of every head of a MultiHead, side by side."""
+def plot_heads(mh, stage: str = "weights", ncols: int = 2) -> Figure:
+    """One stage (default: the softmax weights) of every head of a MultiHead, `ncols` per row.
+
+    At most about 10 inches wide, so the values stay readable on a book page.
+    """
     use_cjk_font()
     h = len(mh.heads)
-    n, m = mh.heads[0].weights.shape
-    fig, axes = plt.subplots(1, h, figsize=(h * (0.55 * m + 1.8), 0.45 * n + 1.6), layout="constrained", squeeze=False)
-    for i, (ax, s) in enumerate(zip(axes[0], mh.heads)):
-        df = s.stages()[stage]
-        heatmap(df, ax=ax, title=f"head {i + 1}: {df.attrs.get('formula', stage)}", colorbar=i == h - 1)
+    ncols = min(_positive(ncols, "ncols"), h)
+    nrows = -(-h // ncols)
+    n, m = mh.heads[0].stages()[stage].shape
+    width = min(10.0, ncols * (0.5 * m + 1.4))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, nrows * (0.42 * n + 1.3)), layout="constrained", squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        if i >= h:
+            ax.set_visible(False)
+            continue
+        df = mh.heads[i].stages()[stage]
+        last_in_row = i % ncols == ncols - 1 or i == h - 1
+        heatmap(df, ax=ax, title=f"head {i + 1}: {df.attrs.get('formula', stage)}", colorbar=last_in_row)
+        if i % ncols:
+            ax.set_ylabel("")
     return fig

@@ -118,6 +118,7 @@ def test_plot_heads_draws_one_panel_per_head():
     X = np.random.default_rng(0).standard_normal((5, 10))
     fig = ats.plot_heads(ats.multi_head_attention(X, heads=3, d_k=2))
     assert [ax.get_title().split(":")[0] for ax in fig.axes if ax.get_title()] == ["head 1", "head 2", "head 3"]
+    assert fig.get_figwidth() <= 10, "wider figures shrink on a book page until their values are unreadable"
 
 
 def test_animate_steps_plays_every_stage_in_the_browser(steps):
