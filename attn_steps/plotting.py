@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from .attention import _positive_int
 from .embeddings import SHORT_SOURCE
 from .fonts import use_cjk_font
 
@@ -67,12 +68,6 @@ def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
         dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
         ax.text(j, i, text.replace("-", "−"), ha="center", va="center",
                 fontsize=fontsize, color="white" if dark else "black")
-
-
-def _positive(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a whole number ≥ 1, got {value!r}")
-    return value
 
 
 def _panel_size(rows: int, cols: int) -> tuple[float, float]:
@@ -227,7 +222,7 @@ def plot_heads(mh, stage: str = "weights", ncols: int = 2) -> Figure:
     """
     use_cjk_font()
     h = len(mh.heads)
-    ncols = min(_positive(ncols, "ncols"), h)
+    ncols = min(_positive_int(ncols, "ncols"), h)
     nrows = -(-h // ncols)
     n, m = mh.heads[0].stages()[stage].shape
     width = min(10.0, ncols * (0.5 * m + 1.4))
