@@ -36,6 +36,17 @@ def _tag(df: pd.DataFrame, stage: str, formula: str | None = None) -> pd.DataFra
     return df
 
 
+def _labels(prefix: str, n: int) -> list[str]:
+    """Column labels q1, q2, ... for an n-wide stage."""
+    return [f"{prefix}{j + 1}" for j in range(n)]
+
+
+def _stable_softmax(a: np.ndarray) -> np.ndarray:
+    """Softmax along the last axis; subtracting the max keeps every exponent ≤ 0."""
+    e = np.exp(a - a.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
 def as_frame(X, name: str = "X") -> pd.DataFrame:
     """X as a float64 DataFrame; a plain 2-D array gets rows x1, x2, ... .
 
@@ -128,7 +139,7 @@ class Weights:
         out = {}
         for name, prefix in (("Wq", "q"), ("Wk", "k"), ("Wv", "v")):
             W = getattr(self, name)
-            df = pd.DataFrame(W, columns=[f"{prefix}{j + 1}" for j in range(W.shape[1])])
+            df = pd.DataFrame(W, columns=_labels(prefix, W.shape[1]))
             df.attrs.update(stage=name, formula=name, kind="signed")
             out[name] = df
         return out
@@ -174,8 +185,7 @@ def project(X: pd.DataFrame, W: np.ndarray, stage: str) -> pd.DataFrame:
     """One of Q = X·Wq, K = X·Wk, V = X·Wv: (n, d_model) @ (d_model, d) -> (n, d)."""
     prefix = stage.lower()
     values = X.to_numpy() @ W
-    cols = [f"{prefix}{j + 1}" for j in range(W.shape[1])]
-    return _tag(pd.DataFrame(values, index=X.index, columns=cols), stage)
+    return _tag(pd.DataFrame(values, index=X.index, columns=_labels(prefix, W.shape[1])), stage)
 
 
 def scores(Q: pd.DataFrame, K: pd.DataFrame) -> pd.DataFrame:
@@ -197,9 +207,7 @@ def softmax(S: pd.DataFrame) -> pd.DataFrame:
     in the ratio) but keeps every exponent ≤ 0, so scores of 1e6 still give
     finite weights that sum to 1.
     """
-    values = S.to_numpy()
-    e = np.exp(values - values.max(axis=1, keepdims=True))
-    return _tag(pd.DataFrame(e / e.sum(axis=1, keepdims=True), index=S.index, columns=S.columns), "weights")
+    return _tag(pd.DataFrame(_stable_softmax(S.to_numpy()), index=S.index, columns=S.columns), "weights")
 
 
 def softmax_loop(S: pd.DataFrame) -> pd.DataFrame:
@@ -220,8 +228,7 @@ def softmax_loop(S: pd.DataFrame) -> pd.DataFrame:
 def attend(weights: pd.DataFrame, V: pd.DataFrame) -> pd.DataFrame:
     """Output = weights · V: (n, m) @ (m, d_v) -> (n, d_v); each row a weighted mix of V's rows."""
     values = weights.to_numpy() @ V.to_numpy()
-    cols = [f"z{j + 1}" for j in range(V.shape[1])]
-    return _tag(pd.DataFrame(values, index=weights.index, columns=cols), "output")
+    return _tag(pd.DataFrame(values, index=weights.index, columns=_labels("z", V.shape[1])), "output")
 
 
 _scale_stage = scale  # `attention` has a flag named `scale`; this keeps the stage reachable
@@ -341,7 +348,7 @@ def multi_head_attention(
             f"Wo must have h·d_v = {concat.shape[1]} rows to fit the concatenation "
             f"({concat.shape[0]}×{concat.shape[1]}), got Wo {Wo.shape[0]}×{Wo.shape[1]}"
         )
-    output = pd.DataFrame(concat.to_numpy() @ Wo, index=X.index, columns=[f"o{j + 1}" for j in range(Wo.shape[1])])
+    output = pd.DataFrame(concat.to_numpy() @ Wo, index=X.index, columns=_labels("o", Wo.shape[1]))
     output.attrs.update(stage="mh_output", formula="Concat(heads)·W^O", kind="signed")
     return MultiHead(head_steps, tuple(head_weights), concat, Wo, output)
 
@@ -365,11 +372,10 @@ def fused_multi_head(X, head_weights: list[Weights], Wo, scale: bool = True) -> 
     att = q @ k.transpose(0, 2, 1)  # (h, n, n)
     if scale:
         att = att / math.sqrt(q.shape[-1])
-    att = np.exp(att - att.max(axis=-1, keepdims=True))
-    att = att / att.sum(axis=-1, keepdims=True)
+    att = _stable_softmax(att)  # (h, n, n), each row of each head
     y = (att @ v).transpose(1, 0, 2).reshape(n, -1)  # (n, h·d_v)
     Wo = _matrix(Wo, "Wo")
-    return pd.DataFrame(y @ Wo, index=X.index, columns=[f"o{j + 1}" for j in range(Wo.shape[1])])
+    return pd.DataFrame(y @ Wo, index=X.index, columns=_labels("o", Wo.shape[1]))
 
 
 # ---- position ---------------------------------------------------------------
