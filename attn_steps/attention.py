@@ -25,6 +25,8 @@ STAGE_INFO = {
     "V": ("V = X·Wv", "signed"),
     "scores": ("Q·Kᵀ", "signed"),
     "scaled": ("Q·Kᵀ/√d_k", "signed"),
+    # M is 0 where a query may attend to a key and −∞ where it is blocked.
+    "masked": ("Q·Kᵀ/√d_k + M", "signed"),
     "weights": ("softmax(Q·Kᵀ/√d_k)", "prob"),
     "output": ("softmax(Q·Kᵀ/√d_k)·V", "signed"),
 }
@@ -42,7 +44,11 @@ def _labels(prefix: str, n: int) -> list[str]:
 
 
 def _stable_softmax(a: np.ndarray) -> np.ndarray:
-    """Softmax along the last axis; subtracting the max keeps every exponent ≤ 0."""
+    """Softmax along the last axis; subtracting the max keeps every exponent ≤ 0.
+
+    −∞ (a blocked key) becomes exp(−∞) = 0. A row with no finite entry would
+    be 0/0: callers refuse such rows before they get here.
+    """
     e = np.exp(a - a.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
@@ -200,14 +206,79 @@ def scale(S: pd.DataFrame, d_k: int) -> pd.DataFrame:
     return _tag(S / math.sqrt(d_k), "scaled")
 
 
+def mask(S: pd.DataFrame, M) -> pd.DataFrame:
+    """S + M: a blocked score becomes −∞, which the softmax turns into weight 0. (n, m) -> (n, m).
+
+    M is a boolean table shaped like S, True where a query may attend to a key
+    (an array, or a DataFrame labelled like S); as a number it is 0 where True
+    and −∞ where False. Blocking comes before the softmax: exp(−∞) = 0, so each
+    row's weights still sum to 1 over the keys it may see.
+    """
+    allowed = _as_mask(M, S)
+    values = np.where(allowed, S.to_numpy(), -np.inf)
+    formula = S.attrs.get("formula", STAGE_INFO["scaled"][0]).removesuffix(" (not scaled)") + " + M"
+    return _tag(pd.DataFrame(values, index=S.index, columns=S.columns), "masked", formula=formula)
+
+
+def _as_mask(M, S: pd.DataFrame) -> np.ndarray:
+    """M as a boolean array shaped like S, or a ValueError that says what is wrong with it."""
+    if isinstance(M, pd.DataFrame):
+        if M.shape == S.shape and not (M.index.equals(S.index) and M.columns.equals(S.columns)):
+            raise ValueError(
+                f"the mask's labels do not match the scores': mask rows {list(M.index)}, columns {list(M.columns)}; "
+                f"scores rows (queries) {list(S.index)}, columns (keys) {list(S.columns)}"
+            )
+        values = M.to_numpy()
+    else:
+        values = np.asarray(M)
+    if values.dtype != np.bool_:
+        raise ValueError(
+            f"the mask must be boolean (True = may attend, False = blocked), got values of type {values.dtype}; "
+            "for a 0/1 table write M == 1"
+        )
+    if values.shape != S.shape:
+        shape = "×".join(map(str, values.shape)) or "a single value"
+        raise ValueError(
+            f"the mask is {shape} but the scores are {S.shape[0]}×{S.shape[1]} (queries × keys): "
+            "the mask needs one True/False per query and key"
+        )
+    blocked = ~values.any(axis=1)
+    if blocked.any():
+        raise ValueError(
+            f"the mask blocks every key for the query {S.index[np.argmax(blocked)]!r}: a fully masked row has no "
+            "distribution (its softmax would be 0/0); let every query see at least one key, for example itself"
+        )
+    return values
+
+
+def causal_mask(tokens) -> pd.DataFrame:
+    """The decoder's triangle: query i may attend to keys 1..i (itself and the past), never the future.
+
+    tokens: the row labels (e.g. X.index), or a number n for x1..xn. (n, n) booleans.
+    """
+    labels = [f"x{i + 1}" for i in range(_positive_int(tokens, "n"))] if isinstance(tokens, (int, np.integer)) else list(tokens)
+    n = len(labels)
+    if n == 0:
+        raise ValueError("a causal mask needs at least one token")
+    return pd.DataFrame(np.tril(np.ones((n, n), dtype=bool)),
+                        index=pd.Index(labels, name="query"), columns=pd.Index(labels, name="key"))
+
+
 def softmax(S: pd.DataFrame) -> pd.DataFrame:
     """Row-wise softmax, stable: exp(s - max(s)) never overflows. (n, m) -> (n, m).
 
     Subtracting the row's maximum changes nothing mathematically (it cancels
     in the ratio) but keeps every exponent ≤ 0, so scores of 1e6 still give
-    finite weights that sum to 1.
+    finite weights that sum to 1. A blocked score (−∞) gets weight exactly 0.
     """
-    return _tag(pd.DataFrame(_stable_softmax(S.to_numpy()), index=S.index, columns=S.columns), "weights")
+    values = S.to_numpy(dtype=np.float64)
+    empty = np.isneginf(values).all(axis=1)
+    if empty.any():
+        raise ValueError(
+            f"every score of the row {S.index[np.argmax(empty)]!r} is −∞ (all keys blocked): "
+            "there is no distribution to take, softmax would be 0/0"
+        )
+    return _tag(pd.DataFrame(_stable_softmax(values), index=S.index, columns=S.columns), "weights")
 
 
 def softmax_loop(S: pd.DataFrame) -> pd.DataFrame:
@@ -231,7 +302,9 @@ def attend(weights: pd.DataFrame, V: pd.DataFrame) -> pd.DataFrame:
     return _tag(pd.DataFrame(values, index=weights.index, columns=_labels("z", V.shape[1])), "output")
 
 
-_scale_stage = scale  # `attention` has a flag named `scale`; this keeps the stage reachable
+# `attention` has arguments named `scale` and `mask`; these keep the stages reachable.
+_scale_stage = scale
+_mask_stage = mask
 
 
 # ---- composing them ---------------------------------------------------------
@@ -249,10 +322,13 @@ class Steps:
     scaled: pd.DataFrame  # (n, m), equal to scores when scale=False
     weights: pd.DataFrame  # (n, m), rows sum to 1
     output: pd.DataFrame  # (n, d_v)
+    masked: pd.DataFrame | None = None  # (n, m) scaled with −∞ where blocked; None when nothing is masked
+    W: Weights | None = None  # the weights that produced these stages
 
     def stages(self) -> dict[str, pd.DataFrame]:
-        """The stages in reading order, by name."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The stages in reading order, by name (masked, when present, between scaled and weights)."""
+        names = ["X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"]
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 def _check_fits(X: pd.DataFrame, W: Weights, name: str) -> None:
@@ -264,14 +340,30 @@ def _check_fits(X: pd.DataFrame, W: Weights, name: str) -> None:
         )
 
 
-def attention(X_q, X_kv, W: Weights, scale: bool = True) -> Steps:
-    """Queries from X_q, keys and values from X_kv: cross-attention (self when they are the same)."""
+def _formulas(scale: bool, masked: bool) -> dict[str, str]:
+    """Titles of the stages after the scores, as the options make them."""
+    inner = ("Q·Kᵀ/√d_k" if scale else "Q·Kᵀ") + (" + M" if masked else "")
+    return {"weights": f"softmax({inner})", "output": f"softmax({inner})·V"}
+
+
+def attention(X_q, X_kv, W: Weights, scale: bool = True, *, mask=None, causal: bool = False) -> Steps:
+    """Queries from X_q, keys and values from X_kv: cross-attention (self when they are the same).
+
+    mask: booleans (n × m, True = may attend) blocking some query-key pairs;
+    causal=True blocks every key after the query (a decoder's triangle).
+    Either adds the `masked` stage between the scaled scores and the softmax.
+    """
     if not isinstance(W, Weights):
         raise TypeError(f"W must be ats.Weights (see ats.init_weights), got {type(W).__name__}")
     X_q = as_frame(X_q, "X")
     X_kv = X_q if X_kv is None else as_frame(X_kv, "X_kv")
     _check_fits(X_q, W, "X")
     _check_fits(X_kv, W, "X_kv")
+    if causal and len(X_q) != len(X_kv):
+        raise ValueError(
+            f"causal=True needs as many queries as keys (one sequence attending to its own past), got "
+            f"{len(X_q)} queries and {len(X_kv)} keys; for cross-attention pass mask= instead"
+        )
     Q = project(X_q, W.Wq, "Q")  # (n, d_k)
     K = project(X_kv, W.Wk, "K")  # (m, d_k)
     V = project(X_kv, W.Wv, "V")  # (m, d_v)
@@ -280,18 +372,129 @@ def attention(X_q, X_kv, W: Weights, scale: bool = True) -> Steps:
         scaled = _scale_stage(S, W.d_k)
     else:
         scaled = _tag(S.copy(), "scaled", formula="Q·Kᵀ (not scaled)")
-    weights = softmax(scaled)  # (n, m)
-    if not scale:
-        weights.attrs["formula"] = "softmax(Q·Kᵀ)"
+    masked = None
+    if causal or mask is not None:
+        allowed = np.ones(S.shape, dtype=bool) if mask is None else _as_mask(mask, S)
+        if causal:
+            allowed = allowed & causal_mask(S.index).to_numpy()
+        masked = _mask_stage(scaled, allowed)  # (n, m), −∞ where blocked
+    weights = softmax(scaled if masked is None else masked)  # (n, m)
     output = attend(weights, V)  # (n, d_v)
-    if not scale:
-        output.attrs["formula"] = "softmax(Q·Kᵀ)·V"
-    return Steps(X_q, Q, K, V, S, scaled, weights, output)
+    formulas = _formulas(scale, masked is not None)
+    weights.attrs["formula"], output.attrs["formula"] = formulas["weights"], formulas["output"]
+    return Steps(X_q, Q, K, V, S, scaled, weights, output, masked=masked, W=W)
 
 
-def self_attention(X, W: Weights, scale: bool = True) -> Steps:
-    """Scaled dot-product self-attention of X with itself, every stage kept."""
-    return attention(X, None, W, scale=scale)
+def self_attention(X, W: Weights, scale: bool = True, *, mask=None, causal: bool = False) -> Steps:
+    """Scaled dot-product self-attention of X with itself, every stage kept (see `attention` for the masks)."""
+    return attention(X, None, W, scale=scale, mask=mask, causal=causal)
+
+
+# ---- padding: sentences of different lengths in one batch ------------------
+
+PAD = "[PAD]"
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Sentences of different lengths stacked into one array, each padded at its end to the longest."""
+
+    X: np.ndarray  # (b, n, d_model): sentence i fills X[i, :valid_lens[i]], zeros after
+    valid_lens: tuple[int, ...]  # real tokens per sentence
+    labels: tuple[tuple[str, ...], ...]  # each sentence's row labels, then [PAD]₁, [PAD]₂, ...
+    names: tuple[str, ...]  # one name per sentence
+
+    def key_padding_mask(self) -> pd.DataFrame:
+        """(b, n) booleans: True where a key is a real token, False where it is padding."""
+        n = self.X.shape[1]
+        real = np.arange(n)[None, :] < np.array(self.valid_lens)[:, None]
+        return pd.DataFrame(real, index=pd.Index(self.names, name="sentence"), columns=pd.Index(range(n), name="position"))
+
+    def frame(self, i: int) -> pd.DataFrame:
+        """Sentence i as padded X: (n, d_model), its padding rows all zero."""
+        return as_frame(pd.DataFrame(self.X[i], index=pd.Index(self.labels[i], name="token")))
+
+    def mask(self, i: int) -> pd.DataFrame:
+        """Sentence i's mask (n, n): every query may attend to the real tokens only."""
+        labels = list(self.labels[i])
+        rows = np.broadcast_to(self.key_padding_mask().to_numpy()[i], (len(labels), len(labels)))
+        return pd.DataFrame(rows.copy(), index=pd.Index(labels, name="query"), columns=pd.Index(labels, name="key"))
+
+
+def pad_batch(frames, names=None) -> Batch:
+    """Stack sentences of different lengths into one padded batch with their valid lengths.
+
+    frames: a list of X (tokens × d_model) with the same d_model. Shorter
+    sentences get zero rows labelled [PAD]₁, [PAD]₂, ... at their end.
+    """
+    if isinstance(frames, (pd.DataFrame, np.ndarray)) or not hasattr(frames, "__len__") or len(frames) == 0:
+        raise ValueError("pad_batch needs a non-empty list of sentences (one X per sentence)")
+    frames = [as_frame(X, f"sentence {i + 1}") for i, X in enumerate(frames)]
+    widths = {X.shape[1] for X in frames}
+    if len(widths) != 1:
+        raise ValueError(
+            "every sentence of a batch needs the same number of features per token, got "
+            + ", ".join(f"{X.shape[0]}×{X.shape[1]}" for X in frames)
+        )
+    names = [f"s{i + 1}" for i in range(len(frames))] if names is None else [str(n) for n in names]
+    if len(names) != len(frames):
+        raise ValueError(f"{len(frames)} sentences but {len(names)} names")
+    n = max(len(X) for X in frames)
+    sub = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+    batch = np.zeros((len(frames), n, widths.pop()))  # (b, n, d_model)
+    labels = []
+    for i, X in enumerate(frames):
+        batch[i, : len(X)] = X.to_numpy()
+        pads = [f"{PAD}{str(j + 1).translate(sub)}" for j in range(n - len(X))]
+        labels.append(tuple(map(str, X.index)) + tuple(pads))
+    batch.setflags(write=False)
+    return Batch(batch, tuple(len(X) for X in frames), tuple(labels), tuple(names))
+
+
+def batch_attention(batch: Batch, W: Weights, scale: bool = True, causal: bool = False) -> tuple[Steps, ...]:
+    """Self-attention of every sentence of a padded batch at once, as real code runs it.
+
+    One matrix product per stage over the whole (b, n, ·) array; padded keys
+    are masked out, so each sentence's real rows equal running it alone.
+    Returns one Steps per sentence (its padded rows included).
+    """
+    if not isinstance(batch, Batch):
+        raise TypeError(f"batch must come from ats.pad_batch, got {type(batch).__name__}")
+    if not isinstance(W, Weights):
+        raise TypeError(f"W must be ats.Weights (see ats.init_weights), got {type(W).__name__}")
+    _check_fits(batch.frame(0), W, "X")
+    x = batch.X  # (b, n, d_model)
+    q, k, v = x @ W.Wq, x @ W.Wk, x @ W.Wv  # (b, n, d_k), (b, n, d_k), (b, n, d_v)
+    s = q @ k.transpose(0, 2, 1)  # (b, n, n)
+    scaled = s / math.sqrt(W.d_k) if scale else s
+    allowed = batch.key_padding_mask().to_numpy()[:, None, :]  # (b, 1, n): real keys
+    if causal:
+        allowed = allowed & np.tril(np.ones(s.shape[1:], dtype=bool))  # (b, n, n)
+    masked = np.where(allowed, scaled, -np.inf)  # (b, n, n)
+    w = _stable_softmax(masked)  # (b, n, n); no row is empty: every sentence has a first token
+    out = w @ v  # (b, n, d_v)
+    return tuple(_batch_steps(batch.frame(i), (q[i], k[i], v[i], s[i], scaled[i], masked[i], w[i], out[i]), W, scale)
+                 for i in range(len(batch.valid_lens)))
+
+
+def _batch_steps(X: pd.DataFrame, arrays, W: Weights, scale: bool) -> Steps:
+    """One sentence's slices of the batch arrays, labelled and titled like `attention`'s stages."""
+    q, k, v, s, scaled, masked, w, out = arrays
+    base = "Q·Kᵀ/√d_k" if scale else "Q·Kᵀ"
+    formulas = _formulas(scale, True)
+
+    def square(a, stage, formula=None):  # (n, n): queries × keys
+        return _tag(pd.DataFrame(a, index=X.index.rename("query"), columns=X.index.rename("key")), stage, formula)
+
+    def tall(a, stage, prefix, formula=None):  # (n, d): one row per token
+        return _tag(pd.DataFrame(a, index=X.index, columns=_labels(prefix, a.shape[1])), stage, formula)
+
+    return Steps(
+        X, tall(q, "Q", "q"), tall(k, "K", "k"), tall(v, "V", "v"),
+        square(s, "scores"), square(scaled, "scaled", None if scale else "Q·Kᵀ (not scaled)"),
+        square(w, "weights", formulas["weights"]), tall(out, "output", "z", formulas["output"]),
+        masked=square(masked, "masked", base + " + M"), W=W,
+    )
 
 
 # ---- multi-head -------------------------------------------------------------

@@ -13,7 +13,9 @@ import matplotlib.colors as mcolors
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from .attention import _positive_int
 from .embeddings import SHORT_SOURCE
@@ -28,6 +30,9 @@ ANNOTATE_MAX_SIDE = 24
 MAX_TICK_LABELS = 40  # a 300-token text keeps every 8th label, not a black smear
 SIGNED_CMAP = "RdBu_r"  # diverging, centred on 0: red positive, blue negative
 PROB_CMAP = "Blues"  # sequential 0..1 for softmax weights
+BLOCKED_COLOR = "#e0e0e0"  # masked cells (−∞): grey is on neither colour scale
+BLOCKED_HATCH_COLOR = "#8c8c8c"
+MAX_HATCHED_CELLS = 2500
 
 
 def _value_format(values: np.ndarray, kind: str) -> str:
@@ -58,8 +63,10 @@ def _ticks(ax, labels, axis: str) -> None:
 
 
 def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
-    fmt = _value_format(values, kind)
+    fmt = _value_format(values[np.isfinite(values)], kind)
     for (i, j), v in np.ndenumerate(values):
+        if not np.isfinite(v):  # a blocked cell (−∞) carries no number to read
+            continue
         text = fmt.format(v)
         if float(text) == 0:  # no "−0" for a value that rounds to zero
             text = fmt.format(0.0)
@@ -68,6 +75,15 @@ def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
         dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
         ax.text(j, i, text.replace("-", "−"), ha="center", va="center",
                 fontsize=fontsize, color="white" if dark else "black")
+
+
+def _shade_blocked(ax, blocked: np.ndarray) -> None:
+    """Grey, hatched cells where attention is blocked (−∞): distinct from any colour of the scale."""
+    rows, cols = np.nonzero(blocked)
+    hatch = "////" if len(rows) <= MAX_HATCHED_CELLS else None  # hatching thousands of cells only makes grey
+    cells = [Rectangle((j - 0.5, i - 0.5), 1, 1) for i, j in zip(rows, cols)]
+    ax.add_collection(PatchCollection(cells, facecolor=BLOCKED_COLOR, edgecolor=BLOCKED_HATCH_COLOR,
+                                      hatch=hatch, linewidth=0))
 
 
 def _panel_size(rows: int, cols: int) -> tuple[float, float]:
@@ -99,21 +115,27 @@ def heatmap(
     if df.empty:
         raise ValueError("heatmap got an empty DataFrame: nothing to draw")
     values = df.to_numpy(dtype=np.float64)
-    if not np.isfinite(values).all():
+    blocked = np.isneginf(values)  # −∞: a masked (blocked) query-key pair, drawn apart from the scale
+    if np.isnan(values).any() or np.isposinf(values).any():
         raise ValueError("heatmap got NaN or inf: the stage it shows has overflowed (see ats.softmax)")
+    if blocked.all():
+        raise ValueError("heatmap got only −∞ (every cell blocked): nothing to draw")
+    finite = values[~blocked]
     use_cjk_font()
     if ax is None:
         _, ax = plt.subplots(figsize=_panel_size(*df.shape), layout="constrained")
     if kind is None:
-        kind = df.attrs.get("kind") or ("prob" if values.min() >= 0 and values.max() <= 1 else "signed")
+        kind = df.attrs.get("kind") or ("prob" if finite.min() >= 0 and finite.max() <= 1 else "signed")
     if kind == "prob":
         cmap, norm = PROB_CMAP, mcolors.Normalize(0.0, 1.0 if vmax is None else vmax)
     elif kind == "signed":
-        half = vmax if vmax is not None else (np.abs(values).max() or 1.0)
+        half = vmax if vmax is not None else (np.abs(finite).max() or 1.0)
         cmap, norm = SIGNED_CMAP, mcolors.Normalize(-half, half)
     else:
         raise ValueError(f"kind must be 'signed' or 'prob', got {kind!r}")
-    im = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+    im = ax.imshow(np.ma.masked_array(values, blocked), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+    if blocked.any():
+        _shade_blocked(ax, blocked)
     _ticks(ax, list(df.columns), "x")
     _ticks(ax, list(df.index), "y")
     ax.tick_params(length=0)
@@ -139,43 +161,51 @@ def heatmap(
 def plot_steps(steps, title: str | None = None, ncols: int = 2) -> Figure:
     """The whole step-through, one panel per stage, in reading order (left to right, top to bottom).
 
-    X → Q, K, V → Q·Kᵀ → Q·Kᵀ/√d_k → softmax → output. ncols=2 suits a book
-    page; ncols=4 a wide screen.
+    X → Q, K, V → Q·Kᵀ → Q·Kᵀ/√d_k (→ + M when masked) → softmax → output.
+    ncols=2 suits a book page; ncols=4 a wide screen.
     """
-    if ncols not in (1, 2, 4, 8):
-        raise ValueError(f"ncols must be 1, 2, 4 or 8 (so the 8 stages fill the grid), got {ncols}")
     use_cjk_font()
     stages = steps.stages()
     names = list(stages)
-    grid = [names[r * ncols:(r + 1) * ncols] for r in range(len(names) // ncols)]
+    ncols = min(_positive_int(ncols, "ncols"), len(names))
+    grid = [names[r:r + ncols] for r in range(0, len(names), ncols)]
     sizes = [[_panel_size(*stages[name].shape) for name in row] for row in grid]
-    col_w = [max(size[c][0] for size in sizes) for c in range(ncols)]
+    col_w = [max(size[c][0] for size in sizes if c < len(size)) for c in range(ncols)]
     row_h = [max(h for _, h in size) for size in sizes]
     fig = plt.figure(figsize=(sum(col_w), sum(row_h) + 0.8), layout="constrained")
     axes = np.atleast_2d(fig.subplots(len(grid), ncols, gridspec_kw={"width_ratios": col_w, "height_ratios": row_h}))
     for row, row_names in zip(axes, grid):
+        for ax in row[len(row_names):]:  # the last row may have fewer stages than columns
+            ax.set_visible(False)
         for c, (ax, name) in enumerate(zip(row, row_names)):
             heatmap(stages[name], ax=ax)
             if c > 0:  # the row labels already say which token each row is
                 ax.set_ylabel("")
     source = SHORT_SOURCE.get(steps.X.attrs.get("source"))
     if title is None:
-        title = "Attention(Q, K, V) = softmax(Q·Kᵀ/√d_k)·V"
+        title = f"Attention(Q, K, V) = {steps.output.attrs.get('formula', 'softmax(Q·Kᵀ/√d_k)·V')}"
     fig.suptitle(title + (f"\n{source}" if source else ""), fontsize=12)
     return fig
 
 
-# What each frame of `animate_steps` says, in the book's language.
+# What each step of the step-through says, in the book's language (numbered
+# where shown: "第 k 步：…", since the masked stage is there only with a mask).
 STEP_CAPTIONS = {
-    "X": "第 1 步：每个词一行向量，得到输入 X",
-    "Q": "第 2 步：Q = X·Wq，每个词的查询 (query)",
-    "K": "第 3 步：K = X·Wk，每个词的键 (key)",
-    "V": "第 4 步：V = X·Wv，每个词的值 (value)",
-    "scores": "第 5 步：Q·Kᵀ，每个查询与每个键的点积",
-    "scaled": "第 6 步：除以 √d_k，让分数的尺度不随 d_k 变大",
-    "weights": "第 7 步：按行做 softmax，每行变成和为 1 的注意力权重",
-    "output": "第 8 步：权重 · V，每个词得到其他词的值的加权和",
+    "X": "每个词一行向量，得到输入 X",
+    "Q": "Q = X·Wq，每个词的查询 (query)",
+    "K": "K = X·Wk，每个词的键 (key)",
+    "V": "V = X·Wv，每个词的值 (value)",
+    "scores": "Q·Kᵀ，每个查询与每个键的点积",
+    "scaled": "除以 √d_k，让分数的尺度不随 d_k 变大",
+    "masked": "加上遮挡 M：不许看的位置变成 −∞（灰色斜线格）",
+    "weights": "按行做 softmax，每行变成和为 1 的注意力权重",
+    "output": "权重 · V，每个词得到其他词的值的加权和",
 }
+
+
+def step_caption(names: list[str], k: int) -> str:
+    """The caption of step k (0-based) of a step-through with these stages: "第 k+1 步：…"."""
+    return f"第 {k + 1} 步：{STEP_CAPTIONS[names[k]]}"
 
 
 def animate_steps(steps, interval_ms: int = 1600, dpi: int = 80):
@@ -206,7 +236,7 @@ def animate_steps(steps, interval_ms: int = 1600, dpi: int = 80):
                 spine.set_visible(i == k)
                 spine.set_edgecolor("#d62728")
                 spine.set_linewidth(3)
-        caption.set_text(f"{STEP_CAPTIONS[names[k]]}\n{source}".strip())
+        caption.set_text(f"{step_caption(names, k)}\n{source}".strip())
         return []
 
     anim = FuncAnimation(fig, show, frames=len(panels), interval=interval_ms, repeat=False)
