@@ -38,6 +38,7 @@ from .embeddings import (
     ModelNotInstalledError,
     embed,
     embedding_source,
+    segment,
     source_note,
     unique_labels,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "project",
     "scale",
     "scores",
+    "segment",
     "self_attention",
     "softmax",
     "softmax_loop",

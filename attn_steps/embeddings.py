@@ -164,18 +164,20 @@ def source_note() -> SourceNote:
     return SourceNote(embedding_source())
 
 
-def embed(text: str, dim: int = 10, *, model: str | None = None, by: str = "word") -> pd.DataFrame:
-    """X for `text`: one row per token in order, columns 0..dim-1.
+def _check_words(words) -> list[str]:
+    words = list(words)
+    if not words:
+        raise ValueError("the list of words is empty: give at least one word")
+    for w in words:
+        if not isinstance(w, str):
+            raise TypeError(f"every word must be a string (str), got {type(w).__name__}")
+        if not w or w != w.strip() or any(c.isspace() for c in w):
+            raise ValueError(f"a word must be non-empty and contain no whitespace, got {w!r}")
+    return words
 
-    by="word" segments into words (我 / 喜欢 / ...), by="char" makes every
-    character a token. model=None uses zh_core_web_sm when installed, else the
-    offline stand-in; model="zh_core_web_sm" insists on the trained model.
-    X.attrs["source"] names the source, X.attrs["tokens"] the raw token texts.
-    """
-    text = _check_text(text)
-    dim = _check_dim(dim)
-    if by not in ("word", "char"):
-        raise ValueError(f"by must be 'word' or 'char', got {by!r}")
+
+def _use_real(model: str | None) -> bool:
+    """Whether to embed with the trained model; refuses model= values it does not know."""
     if model not in (None, MODEL):
         raise ValueError(f"model must be None (automatic) or {MODEL!r}, got {model!r}")
     real = _installed_model_version() is not None
@@ -184,20 +186,74 @@ def embed(text: str, dim: int = 10, *, model: str | None = None, by: str = "word
             f"the trained spaCy model {MODEL} is not installed; install it with `{INSTALL_COMMAND}` "
             "or `make model` (the package-index name zh-core-web-sm is a placeholder, not the model)"
         )
-    nlp = _pipeline(real)
-    if by == "char":
-        from spacy.tokens import Doc
+    return real
 
-        chars = [c for c in text if not c.isspace()]
-        doc = nlp(Doc(nlp.vocab, words=chars))
+
+def segment(text: str, *, model: str | None = None) -> list[str]:
+    """The words `embed(text)` makes rows of, without computing any vector: 我 / 喜欢 / 的 / ..."""
+    text = _check_text(text)
+    nlp = _pipeline(_use_real(model))
+    return [t.text for t in nlp.tokenizer(text) if not t.is_space]
+
+
+@functools.lru_cache(maxsize=100_000)
+def _word_vector(real: bool, word: str) -> np.ndarray:
+    """The pipeline's vector of `word` on its own: a one-word document, so no neighbour mixes in."""
+    from spacy.tokens import Doc
+
+    nlp = _pipeline(real)
+    vector = np.array(nlp(Doc(nlp.vocab, words=[word]))[0].vector, dtype=np.float64)
+    vector.setflags(write=False)
+    return vector
+
+
+def embed(text, dim: int = 10, *, model: str | None = None, by: str = "word", context: bool = True) -> pd.DataFrame:
+    """X for `text`: one row per token in order, columns 0..dim-1.
+
+    text is a sentence, or a list of words already segmented. by="word"
+    segments a sentence into words (我 / 喜欢 / ...), by="char" makes every
+    character a token. context=True takes each token's vector from the whole
+    sentence (tok2vec mixes in the neighbours, as token.vector does);
+    context=False embeds every token on its own, so a word has the same row in
+    every sentence. model=None uses zh_core_web_sm when installed, else the
+    offline stand-in; model="zh_core_web_sm" insists on the trained model.
+    X.attrs["source"] names the source, X.attrs["tokens"] the raw token texts.
+    """
+    words = None if isinstance(text, str) else _check_words(_refuse_non_text(text))
+    if words is None:
+        text = _check_text(text)
+    dim = _check_dim(dim)
+    if by not in ("word", "char"):
+        raise ValueError(f"by must be 'word' or 'char', got {by!r}")
+    if words is not None and by != "word":
+        raise ValueError("by='char' needs a sentence (str), not a list of words")
+    real = _use_real(model)
+    nlp = _pipeline(real)
+    from spacy.tokens import Doc
+
+    if words is None and by == "char":
+        words = [c for c in text if not c.isspace()]
+    if words is None and context:
+        tokens = [t for t in nlp(text) if not t.is_space]
+        texts, vectors = [t.text for t in tokens], [t.vector for t in tokens]
+    elif words is None:
+        texts = [t.text for t in nlp.tokenizer(text) if not t.is_space]
+        vectors = [_word_vector(real, w) for w in texts]
+    elif context:
+        texts, vectors = words, [t.vector for t in nlp(Doc(nlp.vocab, words=words))]
     else:
-        doc = nlp(text)
-    tokens = [t for t in doc if not t.is_space]
-    texts = [t.text for t in tokens]
+        texts, vectors = words, [_word_vector(real, w) for w in words]
     X = pd.DataFrame(
-        np.array([t.vector[:dim] for t in tokens], dtype=np.float64),
+        np.array([v[:dim] for v in vectors], dtype=np.float64),
         index=pd.Index(unique_labels(texts), name="token"),
     )
     # stage/formula/kind: what ats.heatmap reads for the title and colour scale.
-    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts, stage="X", formula="X", kind="signed")
+    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts, context=bool(context),
+                   stage="X", formula="X", kind="signed")
     return X
+
+
+def _refuse_non_text(text):
+    if isinstance(text, (list, tuple)):
+        return text
+    raise TypeError(f"text must be a string (str) or a list of words, got {type(text).__name__}")

@@ -68,7 +68,9 @@ def test_whitespace_is_not_a_token():
         ("", 10, ValueError, "empty"),
         ("   \n", 10, ValueError, "empty"),
         (None, 10, TypeError, "string"),
-        (["我", "爱"], 10, TypeError, "string"),
+        (["我", 3], 10, TypeError, "string"),
+        (["我", "喜 欢"], 10, ValueError, "whitespace"),
+        ([], 10, ValueError, "empty"),
         (b"\xe6\x88\x91", 10, TypeError, "string"),
         (TEXT1, 0, ValueError, "between 1 and 96"),
         (TEXT1, -1, ValueError, "between 1 and 96"),
@@ -164,3 +166,30 @@ def test_installed_model_is_used_and_named(tmp_path):
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["source"] == report["before"] == report["real"]
     assert report["same"], "token.vector of the installed model must be its doc.tensor row"
+
+
+def test_segment_gives_the_rows_embed_makes():
+    """Chapter 4 finds 苹果 among the words before embedding them; the two must agree."""
+    assert ats.segment(TEXT1) == ats.embed(TEXT1).attrs["tokens"]
+    assert ats.segment("我 爱 你") == ["我", "爱", "你"]
+
+
+def test_a_list_of_words_is_embedded_as_given():
+    """A reader (and chapter 4) can split a word differently from the segmenter: 苹果手机 -> 苹果 / 手机."""
+    X = ats.embed(["我", "的", "苹果", "手机"], dim=5)
+    assert X.attrs["tokens"] == ["我", "的", "苹果", "手机"] and X.shape == (4, 5)
+    with pytest.raises(ValueError, match="by='char'"):
+        ats.embed(["我"], by="char")
+
+
+def test_without_context_a_word_has_one_row_in_every_sentence():
+    """context=False: no neighbour mixes in, so 苹果 is the same row in text1 and text2 (and alone)."""
+    a = ats.embed(TEXT1, dim=96, context=False)
+    b = ats.embed(TEXT2, dim=96, context=False)
+    alone = ats.embed(["苹果"], dim=96, context=False)
+    np.testing.assert_array_equal(a.loc["苹果"], b.loc["苹果"])
+    np.testing.assert_array_equal(a.loc["苹果"], alone.loc["苹果"])
+    assert a.attrs["context"] is False and ats.embed(TEXT1).attrs["context"] is True
+    with_context = ats.embed(TEXT1, dim=96)
+    assert not np.allclose(with_context.loc["苹果"], a.loc["苹果"])
+    assert list(a.index) == list(with_context.index)
