@@ -581,6 +581,25 @@ def fused_multi_head(X, head_weights: list[Weights], Wo, scale: bool = True) -> 
     return pd.DataFrame(y @ Wo, index=X.index, columns=_labels("o", Wo.shape[1]))
 
 
+# ---- normalisation ----------------------------------------------------------
+
+
+def layer_norm(X, eps: float = 1e-5) -> pd.DataFrame:
+    """Each row rescaled to mean 0 and variance 1: (x − mean) / √(var + eps). (n, d) -> (n, d).
+
+    LayerNorm without its learned scale and shift, as torch.nn.functional.layer_norm
+    computes it (population variance). Real Transformers apply it before attention,
+    which keeps the scores from saturating the softmax.
+    """
+    X = as_frame(X)
+    x = X.to_numpy()
+    mean = x.mean(axis=1, keepdims=True)  # (n, 1)
+    var = x.var(axis=1, keepdims=True)  # (n, 1), ddof=0
+    out = pd.DataFrame((x - mean) / np.sqrt(var + eps), index=X.index, columns=X.columns)
+    out.attrs.update(X.attrs)
+    return out
+
+
 # ---- position ---------------------------------------------------------------
 
 

@@ -251,3 +251,13 @@ def test_bad_x_is_refused_clearly():
 def test_multi_head_refuses_wrong_wo():
     with pytest.raises(ValueError, match="Wo must have h·d_v = 6 rows"):
         ats.multi_head_attention(np.ones((3, 4)), heads=2, d_k=3, Wo=np.ones((5, 4)))
+
+
+def test_layer_norm_matches_torch():
+    """Chapter 7 normalises X as a Transformer would before attention."""
+    X = np.random.default_rng(0).standard_normal((5, 8)) * 3 + 1
+    ours = ats.layer_norm(pd.DataFrame(X, index=list("我想吃酸菜")))
+    expected = torch.nn.functional.layer_norm(torch.tensor(X), (8,)).numpy()
+    np.testing.assert_allclose(ours.to_numpy(), expected, rtol=0, atol=1e-12)
+    assert list(ours.index) == list("我想吃酸菜")
+    np.testing.assert_allclose(ours.mean(axis=1), 0, atol=1e-12)
