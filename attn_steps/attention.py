@@ -46,11 +46,17 @@ def _labels(prefix: str, n: int) -> list[str]:
 def _stable_softmax(a: np.ndarray) -> np.ndarray:
     """Softmax along the last axis; subtracting the max keeps every exponent ≤ 0.
 
-    −∞ (a blocked key) becomes exp(−∞) = 0. A row with no finite entry would
-    be 0/0: callers refuse such rows before they get here.
+    −∞ (a blocked key) becomes exp(−∞) = 0. A row whose every entry is −∞
+    would be 0/0: it is refused.
     """
-    e = np.exp(a - a.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    top = a.max(axis=-1, keepdims=True)
+    if np.isneginf(top).any():
+        raise ValueError("every score of a row is −∞ (all keys blocked): there is no distribution to take, "
+                         "softmax would be 0/0")
+    e = np.subtract(a, top)  # a fresh array, changed in place below: no second (n, m) temporary
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 def as_frame(X, name: str = "X") -> pd.DataFrame:
@@ -203,7 +209,7 @@ def scores(Q: pd.DataFrame, K: pd.DataFrame) -> pd.DataFrame:
 
 def scale(S: pd.DataFrame, d_k: int) -> pd.DataFrame:
     """Q·Kᵀ / √d_k: keeps the scores' spread near 1 whatever d_k is. (n, m) -> (n, m)."""
-    return _tag(S / math.sqrt(d_k), "scaled")
+    return _tag(pd.DataFrame(S.to_numpy() / math.sqrt(d_k), index=S.index, columns=S.columns), "scaled")
 
 
 def mask(S: pd.DataFrame, M) -> pd.DataFrame:
@@ -272,13 +278,13 @@ def softmax(S: pd.DataFrame) -> pd.DataFrame:
     finite weights that sum to 1. A blocked score (−∞) gets weight exactly 0.
     """
     values = S.to_numpy(dtype=np.float64)
-    empty = np.isneginf(values).all(axis=1)
-    if empty.any():
-        raise ValueError(
-            f"every score of the row {S.index[np.argmax(empty)]!r} is −∞ (all keys blocked): "
-            "there is no distribution to take, softmax would be 0/0"
-        )
-    return _tag(pd.DataFrame(_stable_softmax(values), index=S.index, columns=S.columns), "weights")
+    try:
+        weights = _stable_softmax(values)
+    except ValueError:
+        row = S.index[np.argmax(np.isneginf(values.max(axis=1)))]
+        raise ValueError(f"every score of the row {row!r} is −∞ (all keys blocked): "
+                         "there is no distribution to take, softmax would be 0/0") from None
+    return _tag(pd.DataFrame(weights, index=S.index, columns=S.columns), "weights")
 
 
 def softmax_loop(S: pd.DataFrame) -> pd.DataFrame:
