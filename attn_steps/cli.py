@@ -49,6 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dk", type=_whole_number(1), default=6, help="width d_k of queries and keys, and of values (default 6)")
     p.add_argument("--seed", type=_whole_number(0), default=0, help="seed of the random Wq, Wk, Wv (default 0)")
     p.add_argument("--no-scale", action="store_true", help="skip the division by √d_k")
+    p.add_argument("--causal", action="store_true",
+                   help="a decoder's causal mask: each token attends only to itself and earlier tokens")
     p.add_argument("-o", "--output", default="steps.png", help="file to write: .png or .svg (default steps.png)")
     return p
 
@@ -68,7 +70,7 @@ def _render(args) -> None:
 
     X = ats.embed(args.text, dim=args.dim)
     W = ats.init_weights(d_model=args.dim, d_k=args.dk, seed=args.seed)
-    steps = ats.self_attention(X, W, scale=not args.no_scale)
+    steps = ats.self_attention(X, W, scale=not args.no_scale, causal=args.causal)
     fig = ats.plot_steps(steps)
     # Write beside the target and rename, so a failure never leaves half a file.
     fd, tmp = tempfile.mkstemp(suffix=out.suffix, dir=out.parent)

@@ -22,10 +22,17 @@ def test_writes_the_step_through_figure(tmp_path, name, magic):
     assert (tmp_path / name).read_bytes().startswith(magic)
 
 
+def test_causal_adds_the_masked_stage(tmp_path):
+    """The figure of a decoder's attention: the masked panel is there (9 stages, not 8)."""
+    proc = run(TEXT1, "--causal", "-o", "steps.svg", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "Q·Kᵀ/√d_k + M" in (tmp_path / "steps.svg").read_text(encoding="utf-8")
+
+
 def test_help_explains_every_option(tmp_path):
     proc = run("--help", cwd=tmp_path)
     assert proc.returncode == 0
-    for option in ("--dim", "--dk", "--seed", "--no-scale", "-o"):
+    for option in ("--dim", "--dk", "--seed", "--no-scale", "--causal", "-o"):
         assert option in proc.stdout
 
 
