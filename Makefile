@@ -8,6 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 BOOK_DEPS := $(VENV)/.book-deps
 TEST_DEPS := $(VENV)/.test-deps
+# setuptools 80.x (as on Binder) warns when pkg_resources is imported; tests/test_build_env.py
+# builds a small book with it first on PYTHONPATH. Its own folder, so the venv keeps its setuptools.
+SETUPTOOLS_80 := $(VENV)/setuptools-80
 MODEL_WHEEL := https://github.com/explosion/spacy-models/releases/download/zh_core_web_sm-3.8.0/zh_core_web_sm-3.8.0-py3-none-any.whl
 
 .PHONY: book test model clean
@@ -20,6 +23,10 @@ $(BOOK_DEPS): requirements.txt pyproject.toml
 
 $(TEST_DEPS): $(BOOK_DEPS) requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+$(SETUPTOOLS_80)/.installed: $(BOOK_DEPS)
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(SETUPTOOLS_80) setuptools==80.9.0
 	touch $@
 
 # The execution cache is keyed on each notebook's code, not on attn_steps:
@@ -35,7 +42,7 @@ _build/.attn_steps-stamp: $(wildcard attn_steps/*.py attn_steps/data/* _static/*
 book: $(BOOK_DEPS) _build/.attn_steps-stamp
 	$(BIN)/jupyter-book build . -W --keep-going
 
-test: $(TEST_DEPS) book
+test: $(TEST_DEPS) $(SETUPTOOLS_80)/.installed book
 	$(BIN)/python -m pytest
 
 # The trained spaCy model, from its official release wheel (needs internet).
