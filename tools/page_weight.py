@@ -72,7 +72,10 @@ def _local(site: Path, base: Path, ref: str) -> Path | None:
     return target if target.is_relative_to(site.resolve()) else None
 
 
-_REFS = re.compile(r"""<(?:link|script|img|source)\b[^>]*?\b(?:href|src)\s*=\s*["']([^"']+)["'][^>]*>""", re.I)
+_TAG = re.compile(r"<(link|script|img|source)\b([^>]*)>", re.I)
+_ATTR = re.compile(r"""\b(href|src|rel)\s*=\s*["']([^"']*)["']""", re.I)
+# <link> relations a browser fetches while loading the page (not next, prev, search, ...).
+_FETCHED_LINKS = {"stylesheet", "preload", "modulepreload", "icon"}
 _CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""")
 _FONT_FACE_SRC = re.compile(r"@font-face\s*{[^}]*?src:([^;}]*)", re.S)
 
@@ -93,8 +96,12 @@ def static_files(site: Path, page: Path) -> set[Path]:
     """The page and every local file it references, as described in the module docstring."""
     text = page.read_text(encoding="utf-8")
     files = {page}
-    for ref in _REFS.findall(text):
-        target = _local(site, page, ref)
+    for tag, attrs in _TAG.findall(text):
+        attr = {k.lower(): v for k, v in _ATTR.findall(attrs)}
+        if tag.lower() == "link" and not _FETCHED_LINKS & set(attr.get("rel", "").lower().split()):
+            continue
+        ref = attr.get("href") or attr.get("src")
+        target = _local(site, page, ref) if ref else None
         if target is None or not target.is_file():
             continue
         files.add(target)
