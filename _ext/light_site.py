@@ -40,6 +40,7 @@ MATHJAX_KEEP = (
     MATHJAX_COMPONENT,
     "output/chtml/fonts/woff-v2",  # the CHTML fonts, each fetched when a formula uses that style
     "input/tex/extensions",  # TeX packages fetched by \require or autoloaded macros
+    "input/mml.js",  # needed by the accessibility extensions below
     "output/svg.js",  # the context menu's Math Renderer -> SVG
     "output/svg/fonts",
     "a11y",  # the context menu's Accessibility options (explorer, speech)
@@ -61,6 +62,7 @@ PALETTE_COLOURS = 256
 
 def setup(app):
     app.connect("config-inited", _use_offline_mathjax)
+    app.connect("html-page-context", _drop_repeated_inline_scripts)
     # After the builder has copied the theme's static files, which this prunes.
     app.connect("build-finished", _lighten, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
@@ -68,6 +70,19 @@ def setup(app):
 
 def _use_offline_mathjax(app, config):
     config.mathjax_path = f"mathjax/{MATHJAX_COMPONENT}"
+
+
+def _drop_repeated_inline_scripts(app, pagename, templatename, context, doctree):
+    # sphinx-thebe adds its inline configuration after the builder is set up, so Sphinx
+    # lists it twice (once with filename None, once with ""); the second
+    # `const THEBE_JS_URL = ...` is a SyntaxError in every page's console.
+    seen, scripts = set(), []
+    for script in context.get("script_files", []):
+        key = (script.filename or "", tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            scripts.append(script)
+    context["script_files"] = scripts
 
 
 def _lighten(app, exception):

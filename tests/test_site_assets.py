@@ -1,4 +1,4 @@
-"""The built site stays light: what a reader downloads on a first visit, and what a host stores.
+"""What the built site makes a reader's browser load: little, and nothing that fails.
 
 Targets (issue 9): every page at most 2 MB on first load, counting the bytes a
 static host sends (text gzip-compressed), for a reader with no Chinese font;
@@ -124,12 +124,27 @@ def test_mathjax_files_that_pages_load_exist():
     assert sorted(p.name for p in extensions.glob("*.js") if not (shipped / p.name).is_file()) == []
 
 
+# What MathJax's context menu loads: Math Renderer -> SVG, and the accessibility explorer
+# with English speech (which needs the MathML input and the speech rule engine).
+MATHJAX_MENU_FILES = ["output/svg.js", "output/svg/fonts/tex.js", "input/mml.js", "a11y/semantic-enrich.js",
+                      "a11y/explorer.js", "a11y/complexity.js", "a11y/sre.js", "sre/mathmaps/base.json",
+                      "sre/mathmaps/en.json"]
+
+
+def test_mathjax_menu_options_still_load():
+    """If this broke, a reader who switches MathJax's renderer to SVG or turns on its
+    accessibility explorer (screen-reader speech) from the formula's context menu would get an
+    error instead."""
+    shipped = SITE / "_static" / "mathjax"
+    assert [f for f in MATHJAX_MENU_FILES if not (shipped / f).is_file()] == []
+
+
 def test_only_the_mathjax_pages_load_is_shipped():
     """If this broke, the site would carry all of MathJax again (24 MB, most of it components
     and outputs no page loads)."""
     shipped = SITE / "_static" / "mathjax"
     assert not (shipped / "tex-svg-full.js").exists()
-    assert not (shipped / "input" / "mml.js").exists()
+    assert not (shipped / "input" / "asciimath.js").exists()
     assert sum(p.stat().st_size for p in shipped.rglob("*") if p.is_file()) < 8_000_000
 
 
@@ -139,3 +154,22 @@ def test_pages_do_not_load_fontawesome_js():
     for name in site_pages():
         assert "fontawesome.js" not in (SITE / f"{name}.html").read_text(encoding="utf-8"), name
     assert not (SITE / "_static" / "scripts" / "fontawesome.js").exists()
+
+
+@every_page
+def test_no_inline_script_is_declared_twice(name):
+    """If this broke, the browser console would show "Identifier ... has already been declared"
+    on every page (sphinx-thebe's inline configuration, listed twice by Sphinx)."""
+    bodies = [s.get_text() for s in page(name).find_all("script", src=False) if s.get_text().strip()]
+    repeated = {b[:80] for b in bodies if bodies.count(b) > 1 and re.search(r"\b(const|let)\s", b)}
+    assert repeated == set()
+
+
+@every_page
+def test_page_names_its_icon_and_a_valid_theme_mode(name):
+    """If this broke, every page would log a failed request for /favicon.ico, or the theme an
+    "invalid theme mode" error, in the console of every reader's browser."""
+    soup = page(name)
+    icons = [link["href"] for link in soup.find_all("link", href=True) if "icon" in link.get("rel", [])]
+    assert icons and all(local_file(name, href).is_file() for href in icons)
+    assert soup.find("html").get("data-theme") in ("light", "dark", "auto")
