@@ -131,9 +131,13 @@ def _serve(site: Path) -> ThreadingHTTPServer:
 
 _WAIT_FOR_PAGE = """
 const done = arguments[arguments.length - 1];
-window.scrollTo(0, document.body.scrollHeight);
-const math = window.MathJax && MathJax.startup && MathJax.startup.promise;
-Promise.resolve(math).then(() => document.fonts.ready).then(() => setTimeout(done, 500));
+const settle = () => {
+  if (document.readyState !== "complete" || !document.body) return setTimeout(settle, 100);
+  window.scrollTo(0, document.body.scrollHeight);  // what a reader reaches by scrolling
+  const math = window.MathJax && MathJax.startup && MathJax.startup.promise;
+  Promise.resolve(math).then(() => document.fonts.ready).then(() => setTimeout(done, 500));
+};
+settle();
 """
 
 
