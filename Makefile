@@ -8,9 +8,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 BOOK_DEPS := $(VENV)/.book-deps
 TEST_DEPS := $(VENV)/.test-deps
+# setuptools 80.x (as on Binder) warns when pkg_resources is imported; tests/test_build_env.py
+# builds a small book with it first on PYTHONPATH. Its own folder, so the venv keeps its setuptools.
+SETUPTOOLS_80 := $(VENV)/setuptools-80
 MODEL_WHEEL := https://github.com/explosion/spacy-models/releases/download/zh_core_web_sm-3.8.0/zh_core_web_sm-3.8.0-py3-none-any.whl
+# The model segments words with pkuseg; pinned as in binder/requirements.txt.
+MODEL_DEPS := spacy-pkuseg==1.0.1
 
-.PHONY: book test model clean
+.PHONY: book test model clean FORCE
 
 $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,27 +27,40 @@ $(TEST_DEPS): $(BOOK_DEPS) requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-# The execution cache is keyed on each notebook's code, not on attn_steps:
-# when the package changes, drop the cache so every page shows its current output
-# (and the old html, whose static files Sphinx would not overwrite).
-_build/.attn_steps-stamp: $(wildcard attn_steps/*.py attn_steps/data/* _static/*)
-	rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute
-	mkdir -p _build
+$(SETUPTOOLS_80)/.installed: $(BOOK_DEPS)
+	$(BIN)/python -m pip install --quiet --no-deps --upgrade --target $(SETUPTOOLS_80) setuptools==80.9.0
 	touch $@
+
+# The execution cache is keyed on each notebook's code, not on attn_steps:
+# when the package, the static files or the pins change, drop the cache so every
+# page shows its current output (and the old html, whose static files Sphinx would
+# not overwrite). The stamp holds a hash of their content, not a time: on a fresh
+# checkout every file is new, and CI restores the cache with its stamp.
+STAMP_INPUTS := $(sort $(wildcard attn_steps/*.py attn_steps/data/* _static/*)) requirements.txt
+STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, sys; h = hashlib.sha256(); [h.update(p.encode() + open(p, "rb").read()) for p in sys.argv[1:]]; print(h.hexdigest())' $(STAMP_INPUTS))
+
+_build/.attn_steps-stamp: FORCE
+	@if [ "$$(cat $@ 2>/dev/null)" != "$(STAMP_HASH)" ]; then \
+		echo "attn_steps, _static or the pins changed: dropping the execution cache"; \
+		rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute; \
+		mkdir -p _build && echo "$(STAMP_HASH)" > $@; \
+	fi
+
+FORCE:
 
 # Warnings fail the build (-W): a page with a broken reference or a notebook
 # that errors never reaches the site. Unchanged notebooks come from the cache.
 book: $(BOOK_DEPS) _build/.attn_steps-stamp
 	$(BIN)/jupyter-book build . -W --keep-going
 
-test: $(TEST_DEPS) book
+test: $(TEST_DEPS) $(SETUPTOOLS_80)/.installed book
 	$(BIN)/python -m pytest
 
 # The trained spaCy model, from its official release wheel (needs internet).
 # Never the package-index name zh-core-web-sm: that is a placeholder, not the model.
 # Dropping the stamp re-executes every page, so none keeps the stand-in's numbers.
 model: $(BOOK_DEPS)
-	$(BIN)/python -m pip install $(MODEL_WHEEL)
+	$(BIN)/python -m pip install $(MODEL_DEPS) $(MODEL_WHEEL)
 	rm -f _build/.attn_steps-stamp
 
 clean:

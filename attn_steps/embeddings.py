@@ -19,6 +19,7 @@ import functools
 import importlib.metadata
 import importlib.util
 import logging
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -71,16 +72,29 @@ def embedding_source() -> str:
     return REAL_SOURCE if _installed_model_version() else STAND_IN_SOURCE
 
 
+# Warnings that importing third-party code prints on stderr, which a reader can do
+# nothing about and which the book's build treats as errors: jieba imports
+# pkg_resources, deprecated in setuptools 80.x (the version on Binder and in many
+# virtualenvs); spaCy's command-line module imports a helper deprecated in click 8.2.
+_IMPORT_WARNINGS = (
+    (UserWarning, r"pkg_resources is deprecated"),
+    (DeprecationWarning, r"Importing 'parser\.split_arg_string' is deprecated"),
+)
+
+
 @functools.lru_cache(maxsize=None)
 def _pipeline(real: bool):
+    with warnings.catch_warnings():
+        for category, message in _IMPORT_WARNINGS:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        import spacy
+
+        if real:  # segments with pkuseg: jieba is not needed, so not imported
+            return spacy.load(MODEL)
+        import jieba
+
     # jieba announces its dictionary loading on stderr; the book's pages must stay clean.
-    import jieba
-
     jieba.setLogLevel(logging.WARNING)
-    import spacy
-
-    if real:
-        return spacy.load(MODEL)
     nlp = spacy.blank("zh", config={"nlp": {"tokenizer": {"segmenter": "jieba"}}})
     nlp.add_pipe("tok2vec")
     spacy.util.fix_random_seed(STAND_IN_SEED)

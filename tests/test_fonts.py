@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from fontTools.ttLib import TTFont
 
-from attn_steps.fonts import SHIPPED_FAMILY, SHIPPED_FILE, shipped_font_path
+from attn_steps.fonts import CJK_FAMILIES, FALLBACK_FAMILIES, SHIPPED_FAMILY, SHIPPED_FILE, shipped_font_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -233,3 +233,97 @@ def test_font_removed_after_cache_is_not_used(tmp_path):
     report = run_python(code, env)
     assert report["glyph_warnings"] == []
     assert report["family"] == SHIPPED_FAMILY
+
+
+OUTSIDE_GB2312 = "丟"  # U+4E1F: in Noto Sans CJK, not in GB2312 (so not in the shipped subset)
+
+
+def stand_in_noto_jp(tmp_path: Path) -> Path:
+    """Stands in for Debian's fonts-noto-cjk as matplotlib sees it ("Noto Sans CJK JP"): the
+    shipped subset renamed, with 苹 drawn with another glyph (a "Japanese form") and one
+    character that the shipped subset lacks."""
+    staged = tmp_path / "NotoSansCJK-Regular-standin.otf"
+    font = TTFont(shipped_font_path())
+    for record in font["name"].names:
+        if record.nameID in (1, 4):
+            record.string = "Noto Sans CJK JP"
+        elif record.nameID == 6:
+            record.string = "NotoSansCJKjp-Regular"
+    glyph_of = font.getBestCmap()
+    for table in font["cmap"].tables:
+        if table.isUnicode():
+            table.cmap[ord("苹")] = glyph_of[ord("果")]
+            table.cmap[ord(OUTSIDE_GB2312)] = glyph_of[ord("水")]
+    font.save(staged)
+    return staged
+
+
+ALL_CJK_FAMILIES = json.dumps([*CJK_FAMILIES, *FALLBACK_FAMILIES])
+
+# Runs in the subprocess: only the given font files count as installed CJK fonts.
+ONLY_THESE_CJK_FONTS = textwrap.dedent("""
+    import json, sys, warnings
+    import numpy as np
+    import matplotlib
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    # Before attn_steps is imported (importing it chooses the font).
+    staged, cjk_families = json.loads(sys.argv[1]), json.loads(sys.argv[3])
+    fm = font_manager.fontManager
+    fm.ttflist = [f for f in fm.ttflist if f.name not in cjk_families]
+    font_manager.findSystemFonts = lambda *args, **kwargs: list(staged)
+    for path in staged:
+        fm.addfont(path)
+
+    from attn_steps import fonts
+    family = fonts.use_cjk_font()
+    chosen = list(matplotlib.rcParams["font.family"])
+
+    def pixels(text, families):
+        fig = plt.figure(figsize=(1, 1), dpi=100)
+        fig.text(0.1, 0.3, text, fontsize=40, fontfamily=families)
+        fig.canvas.draw()
+        image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+        plt.close(fig)
+        return image
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        drawn = pixels("苹果" + sys.argv[2], chosen)
+    fonts._add_fonts([str(fonts.shipped_font_path())])  # to compare with, whatever was chosen
+    sc_form = (pixels("苹", chosen) == pixels("苹", [fonts.LATIN_FAMILY, fonts.SHIPPED_FAMILY])).all()
+    jp_form = (pixels("苹", chosen) == pixels("苹", [fonts.LATIN_FAMILY, "Noto Sans CJK JP"])).all()
+    print(json.dumps({"family": family, "chosen": chosen, "ink": int((drawn < 128).sum()),
+                      "sc_form": bool(sc_form), "jp_form": bool(jp_form),
+                      "glyph_warnings": [str(w.message) for w in caught if "missing from font" in str(w.message)]}))
+""")
+
+
+def test_japanese_noto_face_only_fills_in_behind_the_shipped_subset(tmp_path):
+    """If this breaks, figures on Binder (where matplotlib finds Debian's Noto CJK only as
+    "Noto Sans CJK JP") draw hanzi in Japanese forms where they differ from Simplified Chinese,
+    or a character outside GB2312 comes out as an empty box."""
+    staged = stand_in_noto_jp(tmp_path)
+    report = run_python(ONLY_THESE_CJK_FONTS, fresh_env(tmp_path), json.dumps([str(staged)]), OUTSIDE_GB2312,
+                        ALL_CJK_FAMILIES)
+
+    assert report["family"] == SHIPPED_FAMILY
+    assert report["chosen"] == ["DejaVu Sans", SHIPPED_FAMILY, "Noto Sans CJK JP"]
+    assert report["sc_form"], "苹 is not drawn by the shipped Simplified Chinese subset"
+    assert not report["jp_form"], "苹 is drawn in the Japanese face's form"
+    assert report["glyph_warnings"] == [], f"{OUTSIDE_GB2312} should come from the Japanese face"
+    assert report["ink"] > 0
+
+
+def test_simplified_chinese_font_wins_over_the_japanese_face(tmp_path):
+    """If this breaks, a machine with both a Simplified Chinese font and Debian's Noto CJK
+    draws figures with the Japanese face (or the smaller shipped subset) instead."""
+    jp = stand_in_noto_jp(tmp_path)
+    sc = stand_in_noto_sc(tmp_path)
+    report = run_python(ONLY_THESE_CJK_FONTS, fresh_env(tmp_path), json.dumps([str(jp), str(sc)]), "",
+                        ALL_CJK_FAMILIES)
+
+    assert report["family"] == "Noto Sans CJK SC"
+    assert report["chosen"] == ["DejaVu Sans", "Noto Sans CJK SC"]
+    assert report["glyph_warnings"] == []

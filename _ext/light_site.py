@@ -1,0 +1,228 @@
+"""Sphinx extension: a built site light enough for a first visit on a slow link.
+
+Run by jupyter-book through `sphinx: local_extensions:` in _config.yml. When
+the HTML build has finished it touches only the built site (_build/html):
+
+- MathJax: copies from sphinx-mathjax-offline (which ships all of MathJax,
+  24 MB) only the tex-chtml component the pages load and what it can load
+  later: its fonts, TeX extensions, and what its context menu offers.
+- The Chinese web font: subsets the GB2312 font shipped in attn_steps/data
+  (1.6 MB, kept whole for matplotlib) to the characters the site uses, as
+  WOFF2, where _static/cjk.css points.
+- Theme assets no reader needs: fontawesome.js (the theme's stylesheet draws
+  the same icons with its web fonts), source maps, translation catalogues.
+- Figures: re-encodes PNGs with a 256-colour palette (matplotlib's heatmaps
+  have flat cells, so values and Chinese labels stay crisp at a third of the
+  size).
+
+Each step skips what an earlier build already did, so an unchanged rebuild
+stays fast.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib.util
+import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MATHJAX_COMPONENT = "tex-chtml.js"
+# Paths inside MathJax's folder, loaded by the component when a page or the reader asks:
+MATHJAX_KEEP = (
+    MATHJAX_COMPONENT,
+    "output/chtml/fonts/woff-v2",  # the CHTML fonts, each fetched when a formula uses that style
+    "input/tex/extensions",  # TeX packages fetched by \require or autoloaded macros
+    "input/mml.js",  # needed by the accessibility extensions below
+    "output/svg.js",  # the context menu's Math Renderer -> SVG
+    "output/svg/fonts",
+    "a11y",  # the context menu's Accessibility options (explorer, speech)
+    "sre",  # speech rules the explorer fetches
+)
+
+FONT_SOURCE = ROOT / "attn_steps" / "data" / "NotoSansCJKsc-Regular-GB2312.otf"
+FONT_LICENCE = ROOT / "attn_steps" / "data" / "OFL.txt"
+WEB_FONT = "_static/NotoSansCJKsc-Regular-site.woff2"
+WEB_FONT_LICENCE = "_static/NotoSansCJKsc-OFL.txt"
+FONT_CSS = "_static/cjk.css"
+
+UNUSED_THEME_FILES = ("_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
+UNUSED_THEME_DIRS = ("_static/locales",)  # gettext catalogues the theme used while building
+FONTAWESOME_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+
+PALETTE_COLOURS = 256
+
+
+def setup(app):
+    app.connect("config-inited", _use_offline_mathjax)
+    app.connect("html-page-context", _drop_repeated_inline_scripts)
+    # After the builder has copied the theme's static files, which this prunes.
+    app.connect("build-finished", _lighten, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def _use_offline_mathjax(app, config):
+    config.mathjax_path = f"mathjax/{MATHJAX_COMPONENT}"
+
+
+def _drop_repeated_inline_scripts(app, pagename, templatename, context, doctree):
+    # sphinx-thebe adds its inline configuration after the builder is set up, so Sphinx
+    # lists it twice (once with filename None, once with ""); the second
+    # `const THEBE_JS_URL = ...` is a SyntaxError in every page's console.
+    seen, scripts = set(), []
+    for script in context.get("script_files", []):
+        key = (script.filename or "", tuple(sorted(script.attributes.items())))
+        if key not in seen:
+            seen.add(key)
+            scripts.append(script)
+    context["script_files"] = scripts
+
+
+def _lighten(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    site = Path(app.outdir)
+    copy_mathjax(site)
+    drop_unused_theme_assets(site)
+    quantize_figures(site / "_images")
+    subset_web_font(site)
+
+
+def _mathjax_source() -> Path:
+    spec = importlib.util.find_spec("sphinx-mathjax-offline")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("sphinx-mathjax-offline is not installed (it is in requirements.txt)")
+    return Path(spec.origin).parent / "static" / "mathjax"
+
+
+def copy_mathjax(site: Path) -> None:
+    """Copy the MathJax files in MATHJAX_KEEP; remove any other file left by an earlier build."""
+    source, target = _mathjax_source(), site / "_static" / "mathjax"
+    wanted = set()
+    for keep in MATHJAX_KEEP:
+        path = source / keep
+        wanted.update(p.relative_to(source) for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
+    for rel in wanted:
+        src, dst = source / rel, target / rel
+        if not dst.is_file() or dst.stat().st_size != src.stat().st_size:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
+    if target.is_dir():
+        for path in sorted(target.rglob("*"), reverse=True):  # files before their folders
+            if path.is_file() and path.relative_to(target) not in wanted:
+                path.unlink()
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+
+
+def drop_unused_theme_assets(site: Path) -> None:
+    """Remove what no page loads, and the one script tag that loads fontawesome.js."""
+    for rel in UNUSED_THEME_FILES:
+        (site / rel).unlink(missing_ok=True)
+    for rel in UNUSED_THEME_DIRS:
+        shutil.rmtree(site / rel, ignore_errors=True)
+    # Source maps are fetched only by a browser's developer tools.
+    for path in (site / "_static").rglob("*.map"):
+        path.unlink()
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        lighter = FONTAWESOME_SCRIPT.sub("", text)
+        if lighter != text:
+            page.write_text(lighter, encoding="utf-8")
+
+
+def quantize_figures(images: Path) -> None:
+    """Re-encode each opaque PNG with a palette of PALETTE_COLOURS colours; palette PNGs are done."""
+    paths = sorted(images.glob("*.png")) if images.is_dir() else []
+    # Pillow releases the GIL while it quantizes and compresses: threads use every core.
+    with ThreadPoolExecutor() as pool:
+        list(pool.map(_quantize, paths))
+
+
+def _quantize(path: Path) -> None:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.mode == "P":
+            return
+        im.load()
+        if "A" in im.getbands() and im.getchannel("A").getextrema()[0] < 255:
+            return  # transparent parts would be lost
+        info = {"dpi": im.info["dpi"]} if "dpi" in im.info else {}
+        # Median cut keeps white white and cell colours close; no dithering, so
+        # flat cells and text edges stay clean.
+        palette = im.convert("RGB").quantize(PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT,
+                                              dither=Image.Dither.NONE)
+    palette.save(path, optimize=True, **info)
+
+
+_CSS_UNICODE_RANGE = re.compile(r"unicode-range:\s*([^;}]+)")
+_JS_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def font_ranges(css: str) -> list[tuple[int, int]]:
+    """The code point ranges of the web font's @font-face rule in cjk.css."""
+    match = _CSS_UNICODE_RANGE.search(css)
+    if not match:
+        raise ValueError(f"{FONT_CSS} has no unicode-range")
+    ranges = []
+    for part in match.group(1).split(","):
+        first, _, last = part.strip().removeprefix("U+").removeprefix("u+").partition("-")
+        ranges.append((int(first, 16), int(last or first, 16)))
+    return ranges
+
+
+def used_characters(site: Path, ranges: list[tuple[int, int]]) -> set[str]:
+    """Characters within `ranges` in the site's HTML and in the scripts and stylesheets it ships.
+
+    Whole files, not only their text nodes: scripts inlined in a page write
+    text too, and JavaScript may spell a character as a \\uXXXX escape.
+    """
+    found = set()
+    for path in site.rglob("*"):
+        if path.suffix not in (".html", ".js", ".css") or "mathjax" in path.parts:
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        text = html.unescape(text) + "".join(chr(int(h, 16)) for h in _JS_ESCAPE.findall(text))
+        found.update(text)
+    return {c for c in found if any(first <= ord(c) <= last for first, last in ranges)}
+
+
+def subset_web_font(site: Path) -> None:
+    """Write WEB_FONT: the shipped font cut down to the characters the site uses."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    ranges = font_ranges((site / FONT_CSS).read_text(encoding="utf-8"))
+    used = {ord(c) for c in used_characters(site, ranges)}
+    target = site / WEB_FONT
+    if target.is_file():
+        with TTFont(target, lazy=True) as existing:
+            if existing.flavor == "woff2" and set(existing.getBestCmap()) == used:
+                return
+    font = TTFont(FONT_SOURCE, recalcTimestamp=False)
+    missing = used - set(font.getBestCmap())
+    if missing:
+        # Readers with no Chinese font would see empty boxes for these.
+        logger.warning("the shipped CJK font lacks %s, used on the site: add them to "
+                       "tools/make_font_subset.py (EXTRA_CHARS) and rebuild the font",
+                       " ".join(f"{chr(c)} (U+{c:04X})" for c in sorted(missing)))
+    options = subset.Options()
+    options.name_IDs = ["*"]  # keeps the copyright and licence fields the OFL asks for
+    options.notdef_outline = True
+    options.layout_features = ["kern", "palt", "halt"]
+    options.desubroutinize = True  # lets WOFF2's Brotli find the repeats itself: smaller
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=used - missing)
+    subsetter.subset(font)
+    font.flavor = "woff2"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    font.save(target)
+    shutil.copyfile(FONT_LICENCE, site / WEB_FONT_LICENCE)
