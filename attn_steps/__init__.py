@@ -6,7 +6,8 @@
     ats.plot_steps(s)
 
 Data flows one way: embeddings (text → X), attention (X, W → stages),
-plotting (stages → figures), fonts (so Chinese labels render).
+plotting (stages → figures), fonts (so Chinese labels render); training
+(sentences → a head whose weights attention and plotting then show).
 """
 
 from .attention import (
@@ -44,10 +45,15 @@ from .embeddings import (
     unique_labels,
 )
 from .fonts import use_cjk_font
+from .training import SENSES, TrainedHead, apple_sentences, train_head
 from .plotting import animate_steps, heatmap, plot_heads, plot_steps
 
 __all__ = [
     "INSTALL_COMMAND",
+    "SENSES",
+    "TrainedHead",
+    "apple_sentences",
+    "train_head",
     "PAD",
     "Batch",
     "ModelNotInstalledError",

@@ -1,0 +1,416 @@
+"""One attention head that learns: is 苹果 the fruit (水果) or the brand (品牌)?
+
+The model is the attention of the book with one query, 苹果's, and a logistic
+readout on its output row:
+
+    q = x_苹果·Wq,  K = X·Wk,  V = X·Wv            (1, d_k), (n, d_k), (n, d_v)
+    w = softmax(q·Kᵀ/√d_k + M)                     (1, n); M blocks 苹果 itself
+    z = w·V                                        (1, d_v)
+    p(品牌) = σ(z·u + b)
+
+Gradients are derived by hand, one short function per stage in reverse
+(readout, attend, softmax, scores, project), and checked in the tests
+against torch.autograd and finite differences. Training is full-batch Adam
+over every sentence at once: sentences are padded to one length and padded
+keys are masked, as in `ats.batch_attention`.
+
+The head reads each word's vector layer-normalised, and no punctuation.
+Why 苹果 may not attend to itself, and why each word's vector comes from the
+word alone (context=False): with tok2vec's contextual vectors 苹果's own row,
+and the rows of 是 / 了 / 的, already carry their neighbours, so a head can
+score well by looking at them instead of at the words that decide the sense
+(shortcut learning). Chapter 4 trains both and compares them.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .attention import Steps, Weights, _stable_softmax, init_weights, layer_norm, self_attention
+from .embeddings import _check_dim, _check_text, embed, segment, unique_labels
+
+TARGET = "苹果"
+SENSES = ("水果", "品牌")  # label 0 and 1 of the readout
+CORPUS_FILE = Path(__file__).resolve().parent / "data" / "apple_sentences.csv"
+COLUMNS = ("text", "sense")
+
+
+# ---- the corpus -------------------------------------------------------------
+
+
+def apple_sentences() -> pd.DataFrame:
+    """The book's corpus: sentences with 苹果 as fruit or brand, their cue words and a fixed split.
+
+    Columns: text, sense ('水果' or '品牌'), cues (list of words that decide
+    the sense), split ('train' or 'test'). See attn_steps/data/apple_sentences.md.
+    """
+    corpus = pd.read_csv(CORPUS_FILE, dtype=str, keep_default_na=False)
+    corpus["cues"] = corpus["cues"].str.split()
+    return corpus
+
+
+def apple_tokens(text: str) -> list[str]:
+    """The words of text with 苹果 always a token of its own: 苹果手机 -> 苹果 / 手机, 青苹果 -> 青 / 苹果.
+
+    The segmenter fuses 苹果 with a neighbour in many sentences; splitting it
+    out keeps the target token the same word everywhere and leaves the other
+    piece (手机, 汁, 公司 ...) as a word the head can look at. The first
+    苹果 of the text is the target.
+    """
+    text = _check_text(text)
+    if TARGET not in text:
+        raise ValueError(f"the sentence has no {TARGET}: the head classifies the word {TARGET}, got {text!r}")
+    words = []
+    for word in segment(text):
+        if TARGET in word and word != TARGET:
+            before, _, after = word.partition(TARGET)
+            words += [piece for piece in (before, TARGET, after) if piece]
+        else:
+            words.append(word)
+    if TARGET not in words:  # the segmenter cut across 苹果 (…苹 / 果…): segment around it instead
+        before, _, after = text.partition(TARGET)
+        words = [*(segment(before) if before.strip() else []), TARGET, *(segment(after) if after.strip() else [])]
+    return words
+
+
+def is_cue(token: str, cues) -> bool:
+    """Whether a token is one of the sentence's cue words, allowing for another segmentation.
+
+    The cues are listed as jieba splits them; the trained model segments with
+    pkuseg, which may cut 新鲜水果 where jieba cuts 新鲜 / 水果. A token counts
+    when it contains a cue or lies inside one.
+    """
+    return token != TARGET and any(cue in token or token in cue for cue in cues)
+
+
+def _check_corpus(corpus, name: str = "corpus") -> pd.DataFrame:
+    if not isinstance(corpus, pd.DataFrame):
+        raise TypeError(f"{name} must be a DataFrame with columns text and sense (see ats.apple_sentences()), "
+                        f"got {type(corpus).__name__}")
+    missing = [c for c in COLUMNS if c not in corpus.columns]
+    if missing:
+        raise ValueError(f"{name} lacks the column(s) {', '.join(missing)}: it needs text and sense "
+                         "(see ats.apple_sentences())")
+    if len(corpus) == 0:
+        raise ValueError(f"{name} is empty: there is nothing to learn from")
+    unknown = sorted(set(corpus["sense"]) - set(SENSES))
+    if unknown:
+        raise ValueError(f"{name} has unknown sense labels {unknown}: each sense must be '水果' or '品牌'")
+    return corpus
+
+
+# ---- sentences as one padded batch ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """Sentences as one padded batch: what the forward and backward passes read."""
+
+    X: np.ndarray  # (B, n, d) each token's vector, zero rows after a sentence's end
+    allowed: np.ndarray  # (B, n) keys 苹果 may attend to: real tokens, itself excluded unless self_attend
+    target: np.ndarray  # (B,) position of 苹果
+    y: np.ndarray  # (B,) 1.0 for 品牌, 0.0 for 水果 (NaN when unknown)
+    tokens: tuple[tuple[str, ...], ...]
+
+
+def head_tokens(text: str) -> list[str]:
+    """The tokens the head reads: apple_tokens(text) without punctuation, which decides no sense."""
+    tokens = [t for t in apple_tokens(text) if not all(unicodedata.category(ch).startswith("P") for ch in t)]
+    return tokens
+
+
+def features(tokens: list[str], dim: int, context: bool) -> pd.DataFrame:
+    """X for the head: each token's vector (its first dim numbers), layer-normalised.
+
+    Layer normalisation (mean 0, variance 1 per row, as in a Transformer block)
+    gives every word the same scale, so that small initial weights give scores
+    near 0 and a softmax far from saturated.
+    """
+    X = layer_norm(embed(tokens, dim=dim, context=context))
+    X.attrs.update(tokens=list(tokens), context=context)
+    return X
+
+
+def encode(texts, dim: int, context: bool, self_attend: bool, senses=None) -> Encoded:
+    """Sentences -> Encoded: tokens with 苹果 split out, vectors, the mask and the labels."""
+    token_lists = [head_tokens(t) for t in texts]
+    n = max(len(t) for t in token_lists)
+    X = np.zeros((len(token_lists), n, dim))  # (B, n, d)
+    allowed = np.zeros((len(token_lists), n), dtype=bool)  # (B, n)
+    target = np.array([t.index(TARGET) for t in token_lists])  # (B,)
+    for i, tokens in enumerate(token_lists):
+        X[i, : len(tokens)] = features(tokens, dim, context).to_numpy()
+        allowed[i, : len(tokens)] = True
+        allowed[i, target[i]] = self_attend
+    if not allowed.any(axis=1).all():
+        lonely = token_lists[int(np.argmin(allowed.any(axis=1)))]
+        raise ValueError(f"the sentence {''.join(lonely)!r} has no word besides {TARGET}: there is nothing to attend to")
+    y = np.full(len(token_lists), np.nan) if senses is None else np.array([SENSES.index(s) for s in senses], dtype=float)
+    return Encoded(X, allowed, target, y, tuple(map(tuple, token_lists)))
+
+
+# ---- forward, loss, backward ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Params:
+    """Everything training changes: the head's Wq, Wk, Wv and the readout u, b."""
+
+    Wq: np.ndarray  # (d, d_k)
+    Wk: np.ndarray  # (d, d_k)
+    Wv: np.ndarray  # (d, d_v)
+    u: np.ndarray  # (d_v,)
+    b: float
+
+    def arrays(self) -> tuple:
+        return self.Wq, self.Wk, self.Wv, self.u, self.b
+
+
+@dataclass(frozen=True)
+class Forward:
+    """Every intermediate of the forward pass, kept for the backward pass."""
+
+    x: np.ndarray  # (B, d) 苹果's row of X
+    q: np.ndarray  # (B, d_k)
+    K: np.ndarray  # (B, n, d_k)
+    V: np.ndarray  # (B, n, d_v)
+    w: np.ndarray  # (B, n) attention weights, 0 on blocked keys
+    z: np.ndarray  # (B, d_v)
+    prob: np.ndarray  # (B,) p(品牌)
+    logit: np.ndarray  # (B,)
+
+
+def forward(p: Params, e: Encoded) -> Forward:
+    """The head on every sentence at once (the stages of `ats.attention`, one query row each)."""
+    x = e.X[np.arange(len(e.target)), e.target]  # (B, d)
+    q = x @ p.Wq  # (B, d_k)
+    K = e.X @ p.Wk  # (B, n, d_k)
+    V = e.X @ p.Wv  # (B, n, d_v)
+    s = np.einsum("bk,bnk->bn", q, K) / math.sqrt(p.Wq.shape[1])  # (B, n) scaled scores
+    w = _stable_softmax(np.where(e.allowed, s, -np.inf))  # (B, n)
+    z = np.einsum("bn,bnv->bv", w, V)  # (B, d_v)
+    logit = z @ p.u + p.b  # (B,)
+    return Forward(x, q, K, V, w, z, 1 / (1 + np.exp(-logit)), logit)
+
+
+def loss(p: Params, e: Encoded, f: Forward, l2: float) -> float:
+    """Mean cross-entropy of p(品牌) against the labels, plus l2/2 times the squared weights."""
+    bce = np.mean(np.logaddexp(0.0, f.logit) - e.y * f.logit)  # = −y log p − (1−y) log(1−p), stable
+    return float(bce + l2 / 2 * sum(np.sum(a * a) for a in (p.Wq, p.Wk, p.Wv, p.u)))
+
+
+def readout_backward(p: Params, e: Encoded, f: Forward):
+    """d loss / d logit = (p − y)/B for the mean cross-entropy; then through logit = z·u + b."""
+    dlogit = (f.prob - e.y) / len(e.y)  # (B,)
+    return dlogit[:, None] * p.u[None, :], f.z.T @ dlogit, dlogit.sum()  # dz (B, d_v), du, db
+
+
+def attend_backward(f: Forward, dz: np.ndarray):
+    """z = w·V: dw_j = dz·v_j, dV_j = w_j dz."""
+    dw = np.einsum("bv,bnv->bn", dz, f.V)  # (B, n)
+    dV = f.w[:, :, None] * dz[:, None, :]  # (B, n, d_v)
+    return dw, dV
+
+
+def softmax_backward(w: np.ndarray, dw: np.ndarray) -> np.ndarray:
+    """w = softmax(s): ds_j = w_j (dw_j − Σ_i w_i dw_i). Blocked keys have w = 0, so they get no gradient."""
+    return w * (dw - (w * dw).sum(axis=-1, keepdims=True))
+
+
+def scores_backward(f: Forward, ds: np.ndarray):
+    """s = q·Kᵀ/√d_k: dq = ds·K/√d_k, dK_j = ds_j q/√d_k."""
+    ds = ds / math.sqrt(f.q.shape[1])
+    return np.einsum("bn,bnk->bk", ds, f.K), ds[:, :, None] * f.q[:, None, :]  # dq (B, d_k), dK (B, n, d_k)
+
+
+def project_backward(e: Encoded, f: Forward, dq, dK, dV):
+    """q = x·Wq, K = X·Wk, V = X·Wv: each dW is the inputs' transpose times the output's gradient."""
+    return f.x.T @ dq, np.einsum("bnd,bnk->dk", e.X, dK), np.einsum("bnd,bnv->dv", e.X, dV)
+
+
+def gradients(p: Params, e: Encoded, l2: float = 0.0) -> tuple[float, Params]:
+    """The loss and its gradient with respect to every parameter, by the chain rule stage by stage."""
+    f = forward(p, e)
+    dz, du, db = readout_backward(p, e, f)
+    dw, dV = attend_backward(f, dz)
+    ds = softmax_backward(f.w, dw)
+    dq, dK = scores_backward(f, ds)
+    dWq, dWk, dWv = project_backward(e, f, dq, dK, dV)
+    grads = Params(dWq + l2 * p.Wq, dWk + l2 * p.Wk, dWv + l2 * p.Wv, du + l2 * p.u, float(db))
+    return loss(p, e, f, l2), grads
+
+
+def adam(p: Params, g: Params, state: tuple, t: int, lr: float, betas=(0.9, 0.999), eps=1e-8):
+    """One Adam step (Kingma & Ba, 2015) on every parameter; state holds the two running averages."""
+    m, v = state
+    m = [betas[0] * mi + (1 - betas[0]) * gi for mi, gi in zip(m, g.arrays())]
+    v = [betas[1] * vi + (1 - betas[1]) * gi * gi for vi, gi in zip(v, g.arrays())]
+    steps = [lr * (mi / (1 - betas[0] ** t)) / (np.sqrt(vi / (1 - betas[1] ** t)) + eps) for mi, vi in zip(m, v)]
+    new = Params(*(a - s for a, s in zip(p.arrays(), steps)))
+    return replace(new, b=float(new.b)), (m, v)
+
+
+def accuracy(f: Forward, e: Encoded) -> float:
+    """Share of sentences whose sense the head gets right (p(品牌) > 0.5 means 品牌)."""
+    return float(np.mean((f.prob > 0.5) == (e.y == 1)))
+
+
+def _epoch_row(p: Params, train: Encoded, test: Encoded) -> dict:
+    f = forward(p, train)  # loss: the cross-entropy alone, comparable between settings of l2
+    return {"loss": loss(p, train, f, 0.0), "train_accuracy": accuracy(f, train),
+            "test_accuracy": accuracy(forward(p, test), test)}
+
+
+# ---- the trained head -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrainedHead:
+    """A head trained by `train_head`: predicts 苹果's sense and shows its attention."""
+
+    params: Params
+    initial: Params  # the weights before training, for "before / after" comparisons
+    history: pd.DataFrame = field(repr=False)  # one row per epoch: loss, train accuracy, test accuracy
+    settings: dict = field(repr=False)  # dim, d_k, d_v, context, self_attend, seed, epochs, lr, l2
+    source: str = ""  # which embedding produced the vectors
+
+    @property
+    def weights(self) -> Weights:
+        """The trained Wq, Wk, Wv, as `ats.self_attention` takes them."""
+        return Weights(self.params.Wq, self.params.Wk, self.params.Wv)
+
+    def untrained(self) -> TrainedHead:
+        """The same head with the weights it started from (readout 0: it predicts 50%)."""
+        return replace(self, params=self.initial, history=self.history.iloc[:0])
+
+    def _encode(self, texts) -> Encoded:
+        s = self.settings
+        return encode(texts, s["dim"], s["context"], s["self_attend"])
+
+    def predict(self, text: str) -> tuple[str, float]:
+        """('品牌', 0.97): the sense of the text's first 苹果 and the head's probability for it."""
+        if not isinstance(text, str):
+            raise TypeError(f"predict takes a sentence (str), got {type(text).__name__}")
+        p = float(forward(self.params, self._encode([text])).prob[0])
+        return (SENSES[1], p) if p > 0.5 else (SENSES[0], 1 - p)
+
+    def attention_row(self, text: str) -> pd.Series:
+        """How 苹果 spreads its attention over the sentence's words (0 on itself when it may not attend to it)."""
+        e = self._encode([text])
+        w = forward(self.params, e).w[0, : len(e.tokens[0])]
+        return pd.Series(w, index=unique_labels(list(e.tokens[0])), name=TARGET)
+
+    def steps(self, text: str) -> Steps:
+        """Every stage of self-attention over the text with the trained weights.
+
+        Only 苹果's row is what the head was trained for; its key is masked out of
+        its own row (M) as in training, unless the head was trained with self_attend.
+        """
+        s = self.settings
+        tokens = head_tokens(text)
+        X = features(tokens, s["dim"], s["context"])
+        mask = np.ones((len(tokens), len(tokens)), dtype=bool)
+        a = tokens.index(TARGET)
+        mask[a, a] = s["self_attend"]
+        return self_attention(X, self.weights, mask=None if s["self_attend"] else mask)
+
+    def evaluate(self, corpus: pd.DataFrame) -> pd.DataFrame:
+        """One row per sentence: the prediction, whether it is right, and where 苹果 looked.
+
+        cue_share is the part of 苹果's attention that falls on the sentence's
+        cue words; top is the word it attends to most.
+        """
+        corpus = _check_corpus(corpus)
+        e = self._encode(corpus["text"])
+        f = forward(self.params, e)
+        rows = []
+        for i, (tokens, cues) in enumerate(zip(e.tokens, corpus.get("cues", [[]] * len(corpus)))):
+            w = f.w[i, : len(tokens)]
+            cue = np.array([is_cue(t, cues) for t in tokens])
+            top = int(np.argmax(w))
+            rows.append({"predicted": SENSES[int(f.prob[i] > 0.5)], "p_brand": f.prob[i],
+                         "cue_share": float(w[cue].sum()), "top": tokens[top], "top_is_cue": bool(cue[top])})
+        out = pd.DataFrame(rows, index=corpus.index)
+        out.insert(0, "sense", corpus["sense"].to_numpy())
+        out.insert(0, "text", corpus["text"].to_numpy())
+        out["correct"] = out["predicted"] == out["sense"]
+        return out
+
+
+def _default_test(train: pd.DataFrame) -> pd.DataFrame:
+    corpus = apple_sentences()
+    test = corpus[corpus["split"] == "test"]
+    overlap = set(train["text"]) & set(test["text"])
+    if overlap:
+        raise ValueError(
+            f"the training sentences include {len(overlap)} of the held-out test split (e.g. {sorted(overlap)[0]!r}): "
+            "train on corpus[corpus.split == 'train'], or pass test= with sentences of your own"
+        )
+    return test
+
+
+def _positive(value, name: str, kind=int):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    if kind is int and int(value) != value:
+        raise ValueError(f"{name} must be a whole number, got {value!r}")
+    return kind(value)
+
+
+def train_head(
+    corpus: pd.DataFrame,
+    *,
+    seed: int = 0,
+    dim: int = 96,
+    d_k: int = 8,
+    d_v: int = 4,
+    context: bool = False,
+    self_attend: bool = False,
+    epochs: int = 300,
+    lr: float = 0.03,
+    l2: float = 0.01,
+    test: pd.DataFrame | None = None,
+) -> TrainedHead:
+    """Train one head on the sentences of `corpus` (columns text, sense) and return it.
+
+    Every row given is trained on. history's test accuracy is measured on
+    `test` (default: the book's held-out split, which must not overlap the
+    training rows). dim: how many numbers of each word vector; context and
+    self_attend: see the module docstring (the defaults make attention do the
+    work). The same seed gives the same weights bit for bit.
+    """
+    corpus = _check_corpus(corpus)
+    if corpus["sense"].nunique() < 2:
+        raise ValueError(f"the corpus has only the sense {corpus['sense'].iloc[0]!r}: the head needs examples of "
+                         "both 水果 and 品牌 to learn the difference")
+    test = _default_test(corpus) if test is None else _check_corpus(test, "test")
+    dim = _check_dim(dim)
+    d_k, d_v, epochs = (_positive(v, n) for v, n in ((d_k, "d_k"), (d_v, "d_v"), (epochs, "epochs")))
+    lr = _positive(lr, "lr", float)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    if not (isinstance(l2, (int, float)) and l2 >= 0):
+        raise ValueError(f"l2 must be a number ≥ 0, got {l2!r}")
+
+    train_e = encode(corpus["text"], dim, context, self_attend, corpus["sense"])
+    test_e = encode(test["text"], dim, context, self_attend, test["sense"])
+    # Small initial weights (std 1/√dim) keep the first softmax far from saturated.
+    W = init_weights(dim, d_k, seed, d_v=d_v, std=1 / math.sqrt(dim))
+    p = start = Params(W.Wq, W.Wk, W.Wv, np.zeros(d_v), 0.0)
+    state = ([np.zeros_like(a) for a in p.arrays()], [np.zeros_like(a) for a in p.arrays()])
+    rows = [_epoch_row(p, train_e, test_e)]  # epoch 0: before any update
+    for t in range(1, epochs + 1):
+        _, g = gradients(p, train_e, l2)
+        p, state = adam(p, g, state, t, lr)
+        rows.append(_epoch_row(p, train_e, test_e))
+    history = pd.DataFrame(rows, index=pd.RangeIndex(0, epochs + 1, name="epoch"))
+    settings = dict(dim=dim, d_k=d_k, d_v=d_v, context=bool(context), self_attend=bool(self_attend),
+                    seed=int(seed), epochs=epochs, lr=lr, l2=float(l2))
+    source = embed([TARGET], dim=1).attrs["source"]
+    return TrainedHead(p, start, history, settings, source)
