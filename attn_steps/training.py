@@ -231,12 +231,16 @@ def scores_backward(f: Forward, ds: np.ndarray):
 
 def project_backward(e: Encoded, f: Forward, dq, dK, dV):
     """q = x·Wq, K = X·Wk, V = X·Wv: each dW is the inputs' transpose times the output's gradient."""
-    return f.x.T @ dq, np.einsum("bnd,bnk->dk", e.X, dK), np.einsum("bnd,bnv->dv", e.X, dV)
+    X = e.X.reshape(-1, e.X.shape[-1])  # (B·n, d): sum over sentences and positions in one matrix product
+    return f.x.T @ dq, X.T @ dK.reshape(len(X), -1), X.T @ dV.reshape(len(X), -1)
 
 
-def gradients(p: Params, e: Encoded, l2: float = 0.0) -> tuple[float, Params]:
-    """The loss and its gradient with respect to every parameter, by the chain rule stage by stage."""
-    f = forward(p, e)
+def gradients(p: Params, e: Encoded, l2: float = 0.0, f: Forward | None = None) -> tuple[float, Params]:
+    """The loss and its gradient with respect to every parameter, by the chain rule stage by stage.
+
+    f: forward(p, e) when the caller has it already.
+    """
+    f = forward(p, e) if f is None else f
     dz, du, db = readout_backward(p, e, f)
     dw, dV = attend_backward(f, dz)
     ds = softmax_backward(f.w, dw)
@@ -261,8 +265,8 @@ def accuracy(f: Forward, e: Encoded) -> float:
     return float(np.mean((f.prob > 0.5) == (e.y == 1)))
 
 
-def _epoch_row(p: Params, train: Encoded, test: Encoded) -> dict:
-    f = forward(p, train)  # loss: the cross-entropy alone, comparable between settings of l2
+def _epoch_row(p: Params, f: Forward, train: Encoded, test: Encoded) -> dict:
+    """f = forward(p, train). loss: the cross-entropy alone, comparable between settings of l2."""
     return {"loss": loss(p, train, f, 0.0), "train_accuracy": accuracy(f, train),
             "test_accuracy": accuracy(forward(p, test), test)}
 
@@ -404,11 +408,13 @@ def train_head(
     W = init_weights(dim, d_k, seed, d_v=d_v, std=1 / math.sqrt(dim))
     p = start = Params(W.Wq, W.Wk, W.Wv, np.zeros(d_v), 0.0)
     state = ([np.zeros_like(a) for a in p.arrays()], [np.zeros_like(a) for a in p.arrays()])
-    rows = [_epoch_row(p, train_e, test_e)]  # epoch 0: before any update
+    rows = []
     for t in range(1, epochs + 1):
-        _, g = gradients(p, train_e, l2)
+        f = forward(p, train_e)
+        rows.append(_epoch_row(p, f, train_e, test_e))  # epoch t − 1 (0: before any update)
+        _, g = gradients(p, train_e, l2, f)
         p, state = adam(p, g, state, t, lr)
-        rows.append(_epoch_row(p, train_e, test_e))
+    rows.append(_epoch_row(p, forward(p, train_e), train_e, test_e))
     history = pd.DataFrame(rows, index=pd.RangeIndex(0, epochs + 1, name="epoch"))
     settings = dict(dim=dim, d_k=d_k, d_v=d_v, context=bool(context), self_attend=bool(self_attend),
                     seed=int(seed), epochs=epochs, lr=lr, l2=float(l2))

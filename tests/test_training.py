@@ -237,3 +237,16 @@ def test_bad_corpus_gets_a_clear_error(corpus, make, error, match):
 def test_bad_settings_are_refused(corpus, kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         ats.train_head(corpus[corpus.split == "train"], **kwargs)
+
+
+def test_the_shipped_split_is_what_the_documented_procedure_chooses(corpus):
+    """If this broke, apple_sentences.md and tools/split_apple_sentences.py would describe another split."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "tools" / "split_apple_sentences.py"
+    spec = importlib.util.spec_from_file_location("split_apple_sentences", path)
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    shipped = pd.read_csv(tool.CORPUS, dtype=str, keep_default_na=False)
+    assert tool.choose_split(shipped) == corpus["split"].tolist()
