@@ -7,7 +7,8 @@
 
 Data flows one way: embeddings (text → X), attention (X, W → stages),
 plotting (stages → figures), fonts (so Chinese labels render); training
-(sentences → a head whose weights attention and plotting then show).
+(sentences → a head whose weights attention and plotting then show);
+explorer (X → every stage again, in the reader's browser, with controls).
 """
 
 from .attention import (
@@ -46,7 +47,8 @@ from .embeddings import (
 )
 from .fonts import use_cjk_font
 from .training import SENSES, TrainedHead, apple_sentences, train_head
-from .plotting import animate_steps, heatmap, plot_heads, plot_steps
+from .plotting import heatmap, plot_heads, plot_steps
+from .explorer import Explorer, explore
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -61,7 +63,8 @@ __all__ = [
     "Steps",
     "Weights",
     "as_frame",
-    "animate_steps",
+    "explore",
+    "Explorer",
     "attend",
     "attention",
     "batch_attention",

@@ -208,43 +208,6 @@ def step_caption(names: list[str], k: int) -> str:
     return f"第 {k + 1} 步：{STEP_CAPTIONS[names[k]]}"
 
 
-def animate_steps(steps, interval_ms: int = 1600, dpi: int = 80):
-    """The step-through as an animation that plays in the browser (no server needed).
-
-    Returns IPython's HTML of a matplotlib animation with play/step buttons:
-    frame k shows stages 1..k, the newest one outlined, with a caption.
-    Frames are PNGs at `dpi`, embedded in the HTML.
-    """
-    from matplotlib.animation import FuncAnimation
-    from IPython.display import HTML
-
-    fig = plot_steps(steps)
-    fig.set_dpi(dpi)  # frames are embedded in the page: keep them light
-    names = list(steps.stages())
-    panels = [ax for ax in fig.axes if ax.images and ax.get_title()]
-    # The caption takes the title's place, where the eye starts each frame;
-    # the line naming the embedding source stays under it.
-    source = SHORT_SOURCE.get(steps.X.attrs.get("source"), "")
-    caption = fig.suptitle("", fontsize=16)
-
-    def show(k):
-        for i, ax in enumerate(panels):
-            visible = i <= k
-            ax.set_visible(visible)
-            ax.images[0].colorbar.ax.set_visible(visible)
-            for spine in ax.spines.values():
-                spine.set_visible(i == k)
-                spine.set_edgecolor("#d62728")
-                spine.set_linewidth(3)
-        caption.set_text(f"{step_caption(names, k)}\n{source}".strip())
-        return []
-
-    anim = FuncAnimation(fig, show, frames=len(panels), interval=interval_ms, repeat=False)
-    html = HTML(anim.to_jshtml(default_mode="once"))
-    plt.close(fig)
-    return html
-
-
 def plot_heads(mh, stage: str = "weights", ncols: int = 2) -> Figure:
     """One stage (default: the softmax weights) of every head of a MultiHead, `ncols` per row.
 

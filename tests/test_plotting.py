@@ -121,13 +121,6 @@ def test_plot_heads_draws_one_panel_per_head():
     assert fig.get_figwidth() <= 10, "wider figures shrink on a book page until their values are unreadable"
 
 
-def test_animate_steps_plays_every_stage_in_the_browser(steps):
-    """The static site's step-through: one frame per stage, with play buttons, no server needed."""
-    html = ats.animate_steps(steps).data
-    assert html.count('] = "data:image/png;base64,') == 8
-    assert "anim" in html and "<script" in html
-
-
 def test_axes_made_before_any_helper_still_get_chinese_glyphs():
     """A reader's own plt.subplots() followed by ats.heatmap(..., ax=ax) must not draw boxes."""
     import warnings

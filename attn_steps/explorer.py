@@ -1,0 +1,178 @@
+"""An explorer of the step-through that runs in the browser, in Jupyter and on the static site.
+
+`explore(text_or_steps, ...)` returns an object whose HTML is the whole
+explorer: X (embedded here, in Python) and the settings as JSON, and a small
+JavaScript module (attn_steps/explorer.js, inlined) that computes every
+later stage the way attention.py does and redraws them when a reader changes
+a setting. No kernel, server or network is needed once the HTML exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .attention import Steps, Weights, _matrix, _positive_int, as_frame
+from .embeddings import SHORT_SOURCE, embed
+from .plotting import STEP_CAPTIONS
+
+HERE = Path(__file__).resolve().parent
+MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
+MAX_D_K = 16
+GIVEN = "X 是本页直接给出的矩阵，不来自词嵌入"
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Explorer:
+    """The explorer's HTML (`html`) and the data it starts from (`data`); displays itself in Jupyter."""
+
+    html: str
+    data: dict
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return f"<attn_steps explorer of {' '.join(self.data['tokens'])!r}: open it in Jupyter or a browser>"
+
+
+def _settings(d_k, seed, std, scale, temperature) -> dict:
+    d_k = _positive_int(d_k, "d_k")
+    if d_k > MAX_D_K:
+        raise ValueError(f"d_k must be at most {MAX_D_K} in the explorer (it draws every column), got {d_k}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    for name, v in (("std", std), ("temperature", temperature)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise ValueError(f"{name} must be a positive number, got {v!r}")
+    if not isinstance(scale, bool):
+        raise TypeError(f"scale must be True or False, got {scale!r}")
+    return {"d_k": d_k, "seed": int(seed), "std": float(std), "scale": scale, "temperature": float(temperature)}
+
+
+def _rows(a) -> list:
+    """A matrix as nested lists of Python floats (ints stay ints), which JSON writes exactly."""
+    a = np.asarray(a)
+    if np.issubdtype(a.dtype, np.integer) or (np.isfinite(a).all() and np.array_equal(a, np.round(a)) and np.abs(a).max() < 2**53):
+        return [[int(v) for v in row] for row in a]
+    return [[float(v) for v in row] for row in a]
+
+
+def _fixed_weights(weights, d_model: int) -> dict:
+    named = {"本页的权重": weights} if isinstance(weights, Weights) else weights
+    if not isinstance(named, dict) or not named:
+        raise TypeError("weights must be ats.Weights or a dict of name -> ats.Weights (e.g. {'训练后': w1, '随机': w2})")
+    out = {}
+    for name, w in named.items():
+        if not isinstance(w, Weights):
+            raise TypeError(f"weights[{name!r}] must be ats.Weights, got {type(w).__name__}")
+        if w.Wq.shape[0] != d_model:
+            raise ValueError(f"weights[{name!r}] expect {w.Wq.shape[0]} numbers per token, X has {d_model}")
+        out[str(name)] = {"Wq": _rows(w.Wq), "Wk": _rows(w.Wk), "Wv": _rows(w.Wv)}
+    return out
+
+
+def _query(query, tokens: list[str]) -> int:
+    if query is None:
+        return tokens.index("苹果") if "苹果" in tokens else len(tokens) - 1
+    if isinstance(query, str):
+        if query not in tokens:
+            raise ValueError(f"query {query!r} is not one of the tokens {tokens}")
+        return tokens.index(query)
+    if isinstance(query, (int, np.integer)) and not isinstance(query, bool) and 0 <= query < len(tokens):
+        return int(query)
+    raise ValueError(f"query must be a token or its index (0 to {len(tokens) - 1}), got {query!r}")
+
+
+def explore(
+    source,
+    *,
+    d_k: int = 6,
+    seed: int = 0,
+    std: float = 1.0,
+    scale: bool | None = None,
+    temperature: float = 1.0,
+    dim: int = 10,
+    weights=None,
+    query=None,
+    title: str = "注意力分步浏览器",
+) -> Explorer:
+    """The step-through as an explorer you can touch: every stage, where each number comes from, what-if controls.
+
+    source: a sentence (embedded here with ats.embed(source, dim=dim)), a
+    Steps (its X; its weights when it carries them, else random ones), or an X
+    (DataFrame or array). The random weights for (seed, d_k, std) are those of
+    ats.init_weights, drawn in the browser. weights: ats.Weights, or a dict
+    of name -> Weights to switch between (e.g. trained and random); then
+    seed, d_k and std are fixed. scale defaults to True (False for a Steps
+    computed without it). query: the token followed at the start (default 苹果
+    if present, else the last token).
+    """
+    mask = None
+    if isinstance(source, str):
+        X = embed(source, dim=dim)
+    elif isinstance(source, Steps):
+        X = source.X
+        if weights is None and source.W is not None:
+            weights = source.W
+        if scale is None:
+            scale = not np.array_equal(source.scaled.to_numpy(), source.scores.to_numpy()) or source.Q.shape[1] == 1
+        if source.masked is not None:
+            mask = np.isfinite(source.masked.to_numpy())
+    elif isinstance(source, (pd.DataFrame, np.ndarray)):
+        X = as_frame(source)
+    else:
+        raise TypeError(f"explore takes a sentence (str), ats.Steps or an X matrix, got {type(source).__name__}")
+    scale = True if scale is None else scale
+    settings = _settings(d_k, seed, std, scale, temperature)
+    tokens = [str(t) for t in X.index]
+    if len(tokens) > MAX_TOKENS:
+        raise ValueError(f"the explorer shows at most {MAX_TOKENS} tokens legibly, this text has {len(tokens)}: "
+                         "explore a shorter passage, or draw it with ats.plot_steps")
+    x = _matrix(X.to_numpy(), "X")
+    settings["query"] = _query(query, tokens)
+    fixed = None if weights is None else _fixed_weights(weights, x.shape[1])
+    if fixed:
+        first = next(iter(fixed))
+        settings.update(weights=first, d_k=len(fixed[first]["Wq"][0]))
+        for key in ("seed", "std"):
+            settings.pop(key)
+    source_text = X.attrs.get("source")
+    data = {
+        "title": title,
+        "tokens": tokens,
+        "X": _rows(x),
+        "mask": None if mask is None else mask.tolist(),
+        "settings": settings,
+        "weights": fixed,
+        "max_d_k": MAX_D_K,
+        "source": source_text or GIVEN,
+        "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else GIVEN,
+        "x_note": "每个词的嵌入向量，不是算出来的" if source_text else "本页给出的输入，不是算出来的",
+        "captions": {k: v for k, v in STEP_CAPTIONS.items()},
+        "intro": "指向任何一格，右边（窄屏时在下面）会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
+        "interval_ms": 1600,
+    }
+    return Explorer(_html(data), data)
+
+
+def _html(data: dict) -> str:
+    payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
+    digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
+    uid = f"attn-explorer-{digest}-{next(_ids)}"
+    css = (HERE / "explorer.css").read_text(encoding="utf-8")
+    js = (HERE / "explorer.js").read_text(encoding="utf-8")
+    return (
+        f'<div class="attn-explorer" id="{uid}" data-attn-explorer lang="zh-CN">'
+        f'<script type="application/json" data-role="explorer-data">{payload}</script>'
+        '<p>这个交互图需要 JavaScript：在浏览器里打开本页，或在 Jupyter 里运行这个单元格。</p></div>\n'
+        f"<style>{css}</style>\n<script>{js}</script>"
+    )
