@@ -1,6 +1,7 @@
 # Two commands do all setup on a fresh machine (Python 3.11 + make):
 #   make book   build the site into _build/html
 #   make test   unit tests, every notebook under nbval, and checks of the built site
+#   make bench  speed, size and page-weight figures with their targets (not part of test)
 # Both create .venv from the pinned requirements on first use.
 
 PYTHON ?= $(shell command -v python3.11 || echo python3)
@@ -15,7 +16,7 @@ MODEL_WHEEL := https://github.com/explosion/spacy-models/releases/download/zh_co
 # The model segments words with pkuseg; pinned as in binder/requirements.txt.
 MODEL_DEPS := spacy-pkuseg==1.0.1
 
-.PHONY: book test model clean FORCE
+.PHONY: book test bench model clean FORCE
 
 $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,11 @@ book: $(BOOK_DEPS) _build/.attn_steps-stamp
 
 test: $(TEST_DEPS) $(SETUPTOOLS_80)/.installed book
 	$(BIN)/python -m pytest
+
+# Every speed, size and page-weight figure with its target (several minutes; not part of test).
+# Needs the test environment (torch as the reference, selenium for page weights).
+bench: $(TEST_DEPS)
+	$(BIN)/python benchmarks/bench.py
 
 # The trained spaCy model, from its official release wheel (needs internet).
 # Never the package-index name zh-core-web-sm: that is a placeholder, not the model.

@@ -1,23 +1,63 @@
-"""Speed figures of attn_steps, printed (not asserted: machines here are shared and noisy).
+"""`make bench`: every speed, size and weight figure of the book, each with its target.
 
-    .venv/bin/python benchmarks/bench.py
+    make bench            # or: .venv/bin/python benchmarks/bench.py [--quick]
 
-Each comparison is measured side by side in one run and reported as a ratio,
-which survives a busy machine better than seconds do.
+Machines here are shared and noisy, so comparisons are measured side by side
+in one run (interleaved, best of several) and reported as ratios; absolute
+seconds are printed for orientation only. Nothing here is asserted: the last
+table says which targets hold. --quick skips the two book builds and the
+page weights, and times the explorer on the site already in _build/html.
 """
 
 from __future__ import annotations
 
+import argparse
 import io
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
 import time
+from dataclasses import dataclass
+from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 import attn_steps as ats  # noqa: E402
+
+TEXT1 = "我喜欢的水果是橙子和苹果"
+MB = 1_000_000
+
+
+@dataclass
+class Figure:
+    """One line of the final table: what was measured, its value and its target."""
+
+    name: str
+    value: float
+    unit: str
+    target: str = ""  # e.g. "≤ 1.15"; empty for figures printed for orientation only
+
+    def holds(self) -> str:
+        if not self.target:
+            return ""
+        op, bound = self.target.split()
+        ok = self.value <= float(bound) if op == "≤" else self.value < float(bound)
+        return "yes" if ok else "NO"
+
+    def line(self) -> str:
+        value = f"{self.value:,.3g}" if abs(self.value) < 1000 else f"{self.value:,.0f}"
+        return f"{self.name:<52} {value:>10} {self.unit:<6} {self.target:>10} {self.holds():>5}"
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -29,34 +69,213 @@ def best_of(fn, repeat: int = 5) -> float:
     return min(times)
 
 
-def main() -> None:
-    print("softmax: the blog's row loop vs the stable vectorized form (best of 5)")
-    for n in (8, 100, 300):
-        S = pd.DataFrame(np.random.default_rng(0).standard_normal((n, n)))
-        loop, vec = best_of(lambda: ats.softmax_loop(S)), best_of(lambda: ats.softmax(S))
-        print(f"  {n:4d}×{n:<4d} loop {loop * 1e3:8.2f} ms   vectorized {vec * 1e3:7.3f} ms   ratio {loop / vec:7.1f}×")
+def interleaved(fns: dict, repeat: int = 7) -> dict[str, float]:
+    """Best time of each function, run in turns so that load on the machine hits them alike."""
+    times = {name: math.inf for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t = time.perf_counter()
+            fn()
+            times[name] = min(times[name], time.perf_counter() - t)
+    return times
+
+
+# ---- the book's build -------------------------------------------------------
+
+
+def book_copy(dest: Path) -> Path:
+    """The tracked files of the repository in a fresh folder: a build there starts cold."""
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
+    for name in files:
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    return dest
+
+
+def toc_notebooks(book: Path) -> list[Path]:
+    import yaml
+
+    toc = yaml.safe_load((book / "_toc.yml").read_text(encoding="utf-8"))
+    files = [entry["file"] for part in toc["parts"] for entry in part["chapters"]]
+    return [book / f"{f}.ipynb" for f in files if (book / f"{f}.ipynb").is_file()]
+
+
+def execute_bare(notebooks: list[Path]) -> float:
+    """Every chapter run by nbclient alone, one kernel each, as the build's executor does."""
+    import nbformat
+    from nbclient import NotebookClient
 
     t = time.perf_counter()
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return time.perf_counter() - t
+
+
+def build(book: Path) -> float:
+    t = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(book), "-W", "--keep-going"],
+                   check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(book)})
+    return time.perf_counter() - t
+
+
+def build_figures(book: Path) -> list[Figure]:
+    print("building the book twice in a fresh copy and executing its notebooks bare (a few minutes) ...", flush=True)
+    bare = execute_bare(toc_notebooks(book))
+    cold = build(book)
+    warm = build(book)
+    print(f"  bare nbclient {bare:.0f} s, cold build {cold:.0f} s, unchanged rebuild {warm:.1f} s")
+    return [
+        Figure("cold make book / bare nbclient execution", cold / bare, "ratio", "≤ 1.15"),
+        Figure("unchanged rebuild / cold build", warm / cold, "ratio", "≤ 0.10"),
+    ]
+
+
+def page_weight_figures(site: Path) -> list[Figure]:
+    """Bytes a first visit downloads, page by page, in a fresh headless Chromium (tools/page_weight.py)."""
+    sys.path.insert(0, str(ROOT / "tools"))
+    import page_weight
+
+    print("loading every page in a fresh headless Chromium profile ...", flush=True)
+    measured = page_weight.browser_weight(site, page_weight.pages(site))
+    figures = []
+    for rel, m in measured.items():
+        for url in m["failed"]:
+            print(f"  failed request on {rel}: {url}")
+        figures.append(Figure(f"page weight, first load: {rel}", m["sent"] / MB, "MB", "≤ 2"))
+    figures.append(Figure("whole site on disk", page_weight.site_size(site) / MB, "MB", "≤ 15"))
+    return figures
+
+
+# ---- attention, embeddings, figures, training --------------------------------
+
+
+def attention_figures() -> list[Figure]:
+    import torch
+
+    torch.set_num_threads(1)
+    figures = []
+    print("self_attention vs torch.nn.functional.scaled_dot_product_attention, float64, d = 64 (best of 7, interleaved)")
+    for n in (8, 128, 1024):
+        X = pd.DataFrame(np.random.default_rng(0).standard_normal((n, 64)))
+        W = ats.init_weights(64, 64, seed=0)
+        x, Wq, Wk, Wv = (torch.tensor(a) for a in (X.to_numpy(), W.Wq, W.Wk, W.Wv))
+
+        def reference():
+            return torch.nn.functional.scaled_dot_product_attention(x @ Wq, x @ Wk, x @ Wv)
+
+        t = interleaved({"ours": lambda: ats.self_attention(X, W), "torch": reference})
+        print(f"  n = {n:5d}: ours {t['ours'] * 1e3:8.3f} ms   torch {t['torch'] * 1e3:8.3f} ms")
+        figures.append(Figure(f"self_attention / torch sdpa, n = {n}", t["ours"] / t["torch"], "ratio",
+                              "≤ 1.5" if n == 1024 else ""))
+    return figures
+
+
+def softmax_figures() -> list[Figure]:
+    figures = []
+    for n in (8, 300):
+        S = pd.DataFrame(np.random.default_rng(0).standard_normal((n, n)))
+        t = interleaved({"loop": lambda: ats.softmax_loop(S), "vec": lambda: ats.softmax(S)}, repeat=5)
+        figures.append(Figure(f"softmax: blog's row loop / stable vectorized, n = {n}", t["loop"] / t["vec"], "×"))
+    return figures
+
+
+def embed_figures() -> list[Figure]:
+    code = "import time; t = time.perf_counter(); import attn_steps as ats; ats.embed('我'); print(time.perf_counter() - t)"
+    first = float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                 cwd=ROOT).stdout.split()[-1])
     ats.embed("我")
-    print(f"\nfirst embed (loads the pipeline once): {time.perf_counter() - t:.2f} s   source: {ats.embedding_source()}")
-    text1 = "我喜欢的水果是橙子和苹果"
-    long_text = "。".join([text1] * 30)
-    emb1 = best_of(lambda: ats.embed(text1))
-    emb_long = best_of(lambda: ats.embed(long_text), repeat=3)
-    print(f"embed text1 (8 tokens): {emb1 * 1e3:.1f} ms   {len(ats.embed(long_text))} tokens: {emb_long * 1e3:.1f} ms")
+    later = best_of(lambda: ats.embed(TEXT1), repeat=7)
+    return [Figure("embed: first call in a process (import + pipeline)", first, "s"),
+            Figure("embed text1: later calls", later * 1e3, "ms")]
 
+
+def plotting_figures() -> list[Figure]:
+    figures = []
     W = ats.init_weights(10, 6, seed=0)
-    for label, text in (("text1", text1), ("long", long_text)):
-        s = ats.self_attention(ats.embed(text), W)
-        steps = best_of(lambda: ats.self_attention(ats.embed(text), W), repeat=3)
+    for n in (8, 64, 300):
+        X = pd.DataFrame(np.random.default_rng(0).standard_normal((n, 10)), index=[f"t{i}" for i in range(n)])
+        s = ats.self_attention(X, W)
 
-        def render():
+        def ours():
             fig = ats.plot_steps(s)
             fig.savefig(io.BytesIO(), format="png", dpi=100)
-            matplotlib.pyplot.close(fig)
+            plt.close(fig)
 
-        draw = best_of(render, repeat=2)
-        print(f"{label:5s} n={len(s.X):3d}: embed+attention {steps * 1e3:7.1f} ms   step-through figure to PNG {draw:5.2f} s")
+        def plain():  # the same matrices with bare imshow: no labels, values or colour logic
+            fig, axes = plt.subplots(4, 2, figsize=(12, 12))
+            for ax, df in zip(axes.flat, s.stages().values()):
+                ax.imshow(df.to_numpy(), aspect="auto")
+            fig.savefig(io.BytesIO(), format="png", dpi=100)
+            plt.close(fig)
+
+        t = interleaved({"ours": ours, "plain": plain}, repeat=3)
+        print(f"  plot_steps n = {n:3d}: {t['ours']:.2f} s, plain imshow {t['plain']:.2f} s")
+        figures.append(Figure(f"plot_steps to PNG / plain imshow, n = {n}", t["ours"] / t["plain"], "ratio"))
+    return figures
+
+
+def training_figures() -> list[Figure]:
+    corpus = ats.apple_sentences()
+    train = corpus[corpus.split == "train"]
+    ats.train_head(train, epochs=1)  # embeddings of every word cached, as in the chapter after its first cell
+    seconds = best_of(lambda: ats.train_head(train, seed=0), repeat=3)
+    return [Figure("train_head on the corpus's training split", seconds, "s", "≤ 10")]
+
+
+def explorer_figures(site: Path | None) -> list[Figure]:
+    """The explorer's weight, and how fast it redraws every stage after a change, in headless Chromium."""
+    from attn_steps import explorer
+
+    code = sum(len((explorer.HERE / name).read_bytes()) for name in ("explorer.js", "explorer.css")) / 1000
+    data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode()) / 1000
+    figures = [Figure("explorer: JavaScript + CSS, unminified", code, "KB", "≤ 60"),
+               Figure("explorer: its data for text1", data, "KB", "≤ 30")]
+    if site is None or not (site / "notebooks" / "02_walkthrough.html").is_file():
+        print("  no built site: skipping the explorer's timings (run make book, or bench without --quick)")
+        return figures
+    sys.path.insert(0, str(ROOT))
+    from tests.browser import measure_explorer
+
+    chapter2 = (site / "notebooks" / "02_walkthrough.html").stat().st_size / MB
+    ms = measure_explorer(site)
+    print(f"  explorer redraw: {ms['8 tokens']:.1f} ms for 8 tokens, {ms['64 tokens']:.1f} ms for 64")
+    return figures + [
+        Figure("chapter 2 HTML (was 1.7 MB with the PNG animation)", chapter2, "MB", "< 1.7"),
+        Figure("explorer: redraw after a change, 8 tokens", ms["8 tokens"], "ms", "≤ 50"),
+        Figure("explorer: redraw after a change, 64 tokens", ms["64 tokens"], "ms", "≤ 500"),
+    ]
+
+
+# ---- main -------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the two book builds and the page weights")
+    args = parser.parse_args()
+    figures: list[Figure] = []
+    figures += attention_figures()
+    figures += softmax_figures()
+    figures += embed_figures()
+    figures += plotting_figures()
+    figures += training_figures()
+    if args.quick:
+        figures += explorer_figures(ROOT / "_build" / "html")
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            book = book_copy(Path(tmp) / "book")
+            figures += build_figures(book)
+            figures += page_weight_figures(book / "_build" / "html")
+            figures += explorer_figures(book / "_build" / "html")
+    print()
+    print(f"{'figure':<52} {'measured':>10} {'unit':<6} {'target':>10} {'holds':>5}")
+    for f in figures:
+        print(f.line())
+    misses = [f.name for f in figures if f.holds() == "NO"]
+    print(f"\n{len(figures)} figures, {sum(1 for f in figures if f.target)} with a target, "
+          f"{len(misses)} missed" + (": " + "; ".join(misses) if misses else ""))
 
 
 if __name__ == "__main__":
