@@ -154,7 +154,8 @@ def measure_explorer(site: Path, page: str = "notebooks/02_walkthrough.html", re
         driver.execute_script(
             "const d = document.createElement('div'); d.innerHTML = arguments[0]; document.body.append(d);"
             "d.querySelectorAll('script').forEach((s) => { const t = document.createElement('script');"
-            " t.textContent = s.textContent; if (s.type) t.type = s.type; s.replaceWith(t); });", extra)
+            " for (const a of s.attributes) t.setAttribute(a.name, a.value);"
+            " t.textContent = s.textContent; s.replaceWith(t); });", extra)
         time.sleep(0.5)
         roots = driver.find_elements("css selector", "[data-attn-explorer]")
         ms64 = driver.execute_script(timing, roots[-1], repeat)

@@ -182,7 +182,8 @@ def _tally(site: Path, base: str, log: list[dict]) -> dict:
         elif message["method"] == "Network.responseReceived":
             status[params["requestId"]] = params["response"]["status"]
         elif message["method"] == "Network.loadingFailed" and not params.get("canceled"):
-            failed.append(urls.get(params["requestId"], "?"))
+            failed.append(urls.get(params["requestId"], ""))
+    failed = [url for url in failed if url.startswith(base)]  # not the browser's own start page
     files, sent = [], 0
     for request_id, url in urls.items():
         if not url.startswith(base):
