@@ -57,7 +57,7 @@ class Figure:
 
     def line(self) -> str:
         value = f"{self.value:,.3g}" if abs(self.value) < 1000 else f"{self.value:,.0f}"
-        return f"{self.name:<52} {value:>10} {self.unit:<6} {self.target:>10} {self.holds():>5}"
+        return f"{self.name:<60} {value:>10} {self.unit:<6} {self.target:>8} {self.holds():>5}"
 
 
 def best_of(fn, repeat: int = 5) -> float:
@@ -270,7 +270,7 @@ def main() -> None:
             figures += page_weight_figures(book / "_build" / "html")
             figures += explorer_figures(book / "_build" / "html")
     print()
-    print(f"{'figure':<52} {'measured':>10} {'unit':<6} {'target':>10} {'holds':>5}")
+    print(f"{'figure':<60} {'measured':>10} {'unit':<6} {'target':>8} {'holds':>5}")
     for f in figures:
         print(f.line())
     misses = [f.name for f in figures if f.holds() == "NO"]
