@@ -37,7 +37,7 @@ $(SETUPTOOLS_80)/.installed: $(BOOK_DEPS)
 # page shows its current output (and the old html, whose static files Sphinx would
 # not overwrite). The stamp holds a hash of their content, not a time: on a fresh
 # checkout every file is new, and CI restores the cache with its stamp.
-STAMP_INPUTS := $(sort $(wildcard attn_steps/*.py attn_steps/data/* _static/*)) requirements.txt
+STAMP_INPUTS := $(sort $(wildcard attn_steps/*.py attn_steps/*.js attn_steps/*.css attn_steps/data/* _static/*)) requirements.txt
 STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, sys; h = hashlib.sha256(); [h.update(p.encode() + open(p, "rb").read()) for p in sys.argv[1:]]; print(h.hexdigest())' $(STAMP_INPUTS))
 
 _build/.attn_steps-stamp: FORCE

@@ -422,7 +422,7 @@
         if (this.step >= PLAY.length - 1) this.step = -1;
         this.advance(1);
         this.timer = setInterval(() => (this.step >= PLAY.length - 1 ? this.stop() : this.advance(1)), this.data.interval_ms);
-        this.root.querySelector("[data-play=toggle]").textContent = "⏸ 暂停";
+        this.root.querySelector("[data-play=toggle]").textContent = "❙❙ 暂停";
         return;
       }
       this.stop();

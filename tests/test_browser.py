@@ -161,6 +161,7 @@ def test_playback_steps_through_the_stages_with_their_captions(driver, chapter2)
     assert chapter2.find_element(By.CSS_SELECTOR, ".ae-panel.ae-now").get_attribute("data-panel") == "Q"
     toggle = chapter2.find_element(By.CSS_SELECTOR, '[data-play="toggle"]')
     click(driver, toggle)
+    assert toggle.text.endswith("暂停")
     time.sleep(2.0)
     assert not caption.text.startswith("第 2 步"), "playing moves on by itself"
     click(driver, toggle)
