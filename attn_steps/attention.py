@@ -165,6 +165,15 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
+def _check_seed(seed, allow_none: bool = False):
+    """A seed for np.random.default_rng: a whole number ≥ 0 (or None when allowed, for fresh draws)."""
+    if seed is None and allow_none:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0{' or None' if allow_none else ''}, got {seed!r}")
+    return int(seed)
+
+
 def init_weights(
     d_model: int = 10, d_k: int = 6, seed: int | None = 0, d_v: int | None = None, std: float = 1.0
 ) -> Weights:
@@ -178,8 +187,7 @@ def init_weights(
     d_model = _positive_int(d_model, "d_model")
     d_k = _positive_int(d_k, "d_k")
     d_v = d_k if d_v is None else _positive_int(d_v, "d_v")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-        raise ValueError(f"seed must be a whole number ≥ 0 or None, got {seed!r}")
+    seed = _check_seed(seed, allow_none=True)
     if not (isinstance(std, (int, float)) and math.isfinite(std) and std > 0):
         raise ValueError(f"std must be a positive number, got {std!r}")
     rng = np.random.default_rng(seed)

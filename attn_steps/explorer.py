@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .attention import Steps, Weights, _matrix, _positive_int, as_frame
+from .attention import Steps, Weights, _check_seed, _matrix, _positive_int, as_frame
 from .embeddings import SHORT_SOURCE, embed
 from .plotting import STEP_CAPTIONS
 
@@ -48,14 +48,13 @@ def _settings(d_k, seed, std, scale, temperature) -> dict:
     d_k = _positive_int(d_k, "d_k")
     if d_k > MAX_D_K:
         raise ValueError(f"d_k must be at most {MAX_D_K} in the explorer (it draws every column), got {d_k}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    seed = _check_seed(seed)
     for name, v in (("std", std), ("temperature", temperature)):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
             raise ValueError(f"{name} must be a positive number, got {v!r}")
     if not isinstance(scale, bool):
         raise TypeError(f"scale must be True or False, got {scale!r}")
-    return {"d_k": d_k, "seed": int(seed), "std": float(std), "scale": scale, "temperature": float(temperature)}
+    return {"d_k": d_k, "seed": seed, "std": float(std), "scale": scale, "temperature": float(temperature)}
 
 
 def _rows(a) -> list:
@@ -157,7 +156,7 @@ def explore(
         "source": source_text or GIVEN,
         "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else GIVEN,
         "x_note": "每个词的嵌入向量，不是算出来的" if source_text else "本页给出的输入，不是算出来的",
-        "captions": {k: v for k, v in STEP_CAPTIONS.items()},
+        "captions": dict(STEP_CAPTIONS),
         "intro": "指向任何一格，右边（窄屏时在下面）会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
         "interval_ms": 1600,
     }

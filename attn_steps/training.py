@@ -32,8 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .attention import Steps, Weights, _stable_softmax, init_weights, layer_norm, self_attention
-from .embeddings import _check_dim, _check_text, embed, segment, unique_labels
+from .attention import Steps, Weights, _check_seed, _stable_softmax, init_weights, layer_norm, self_attention
+from .embeddings import _check_dim, _check_text, embed, embedding_source, segment, unique_labels
 
 TARGET = "苹果"
 SENSES = ("水果", "品牌")  # label 0 and 1 of the readout
@@ -121,8 +121,7 @@ class Encoded:
 
 def head_tokens(text: str) -> list[str]:
     """The tokens the head reads: apple_tokens(text) without punctuation, which decides no sense."""
-    tokens = [t for t in apple_tokens(text) if not all(unicodedata.category(ch).startswith("P") for ch in t)]
-    return tokens
+    return [t for t in apple_tokens(text) if not all(unicodedata.category(ch).startswith("P") for ch in t)]
 
 
 def features(tokens: list[str], dim: int, context: bool) -> pd.DataFrame:
@@ -397,8 +396,7 @@ def train_head(
     dim = _check_dim(dim)
     d_k, d_v, epochs = (_positive(v, n) for v, n in ((d_k, "d_k"), (d_v, "d_v"), (epochs, "epochs")))
     lr = _positive(lr, "lr", float)
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0, got {seed!r}")
+    seed = _check_seed(seed)
     if not (isinstance(l2, (int, float)) and l2 >= 0):
         raise ValueError(f"l2 must be a number ≥ 0, got {l2!r}")
 
@@ -417,6 +415,6 @@ def train_head(
     rows.append(_epoch_row(p, forward(p, train_e), train_e, test_e))
     history = pd.DataFrame(rows, index=pd.RangeIndex(0, epochs + 1, name="epoch"))
     settings = dict(dim=dim, d_k=d_k, d_v=d_v, context=bool(context), self_attend=bool(self_attend),
-                    seed=int(seed), epochs=epochs, lr=lr, l2=float(l2))
-    source = embed([TARGET], dim=1).attrs["source"]
+                    seed=seed, epochs=epochs, lr=lr, l2=float(l2))
+    source = embedding_source()
     return TrainedHead(p, start, history, settings, source)
