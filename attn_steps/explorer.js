@@ -122,14 +122,18 @@
   }
   const transpose = (A) => A[0].map((_, j) => A.map((row) => row[j]));
 
+  // One row of the stable softmax, its parts kept for the derivation panel:
+  // keys a mask blocks get weight 0, the others exp(s − max) over their sum.
+  function softmaxRow(row, ok) {
+    const max = Math.max(...row.filter((_, j) => ok[j]));
+    const e = row.map((s, j) => (ok[j] ? Math.exp(s - max) : 0));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return { max, e, sum, w: e.map((v) => v / sum) };
+  }
+  const allowed = (row, i, mask) => row.map((_, j) => !mask || mask[i][j]);
+
   function softmax(S, mask) {
-    return S.map((row, i) => {
-      const ok = row.map((_, j) => !mask || mask[i][j]);
-      const max = Math.max(...row.filter((_, j) => ok[j]));
-      const e = row.map((s, j) => (ok[j] ? Math.exp(s - max) : 0));
-      const sum = e.reduce((a, b) => a + b, 0);
-      return e.map((v) => v / sum);
-    });
+    return S.map((row, i) => softmaxRow(row, allowed(row, i, mask)).w);
   }
 
   function compute(X, W, s, mask) {
@@ -379,10 +383,8 @@
         h = `<p><b>缩放后的分数[${esc(tok[i])}, ${esc(tok[j])}]</b> = ${fmt(st.scores[i][j])}${by.map((b) => ` ÷ ${b}`).join("")} = <b>${fmt(value)}</b></p>` +
           (by.length ? "" : "<p>没有缩放：和分数一样。</p>");
       } else if (name === "weights") {
-        const row = st.scaled[i], ok = row.map((_, c) => !this.mask || this.mask[i][c]);
-        const max = Math.max(...row.filter((_, c) => ok[c]));
-        const e = row.map((s, c) => (ok[c] ? Math.exp(s - max) : 0));
-        const sum = e.reduce((a, b) => a + b, 0);
+        const row = st.scaled[i], ok = allowed(row, i, this.mask);
+        const { max, e, sum } = softmaxRow(row, ok);
         h = ok[j]
           ? `<p><b>权重[${esc(tok[i])}, ${esc(tok[j])}]</b> = exp(s − max) ÷ 这一行的和</p>` +
             `<p>exp(${fmt(row[j])} − ${par(max)}) = ${fmt(e[j])}</p><p>这一行的 exp(s − max)：</p>` +
