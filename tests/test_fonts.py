@@ -144,16 +144,21 @@ def test_gb2312_with_default_choice(tmp_path):
     assert report["family"]
 
 
-def stand_in_noto_sc(tmp_path: Path) -> Path:
-    """Stands in for an installed Noto Sans CJK SC: the shipped subset renamed to it."""
-    staged = tmp_path / "staged.otf"
+def shipped_font_renamed(family: str, postscript: str) -> TTFont:
+    """The shipped subset under another family name (name IDs 1 and 4) and PostScript name (6)."""
     font = TTFont(shipped_font_path())
     for record in font["name"].names:
         if record.nameID in (1, 4):
-            record.string = "Noto Sans CJK SC"
+            record.string = family
         elif record.nameID == 6:
-            record.string = "NotoSansCJKsc-Regular"
-    font.save(staged)
+            record.string = postscript
+    return font
+
+
+def stand_in_noto_sc(tmp_path: Path) -> Path:
+    """Stands in for an installed Noto Sans CJK SC: the shipped subset renamed to it."""
+    staged = tmp_path / "staged.otf"
+    shipped_font_renamed("Noto Sans CJK SC", "NotoSansCJKsc-Regular").save(staged)
     return staged
 
 
@@ -243,12 +248,7 @@ def stand_in_noto_jp(tmp_path: Path) -> Path:
     shipped subset renamed, with 苹 drawn with another glyph (a "Japanese form") and one
     character that the shipped subset lacks."""
     staged = tmp_path / "NotoSansCJK-Regular-standin.otf"
-    font = TTFont(shipped_font_path())
-    for record in font["name"].names:
-        if record.nameID in (1, 4):
-            record.string = "Noto Sans CJK JP"
-        elif record.nameID == 6:
-            record.string = "NotoSansCJKjp-Regular"
+    font = shipped_font_renamed("Noto Sans CJK JP", "NotoSansCJKjp-Regular")
     glyph_of = font.getBestCmap()
     for table in font["cmap"].tables:
         if table.isUnicode():
