@@ -157,7 +157,7 @@ def explore(
         "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else GIVEN,
         "x_note": "每个词的嵌入向量，不是算出来的" if source_text else "本页给出的输入，不是算出来的",
         "captions": dict(STEP_CAPTIONS),
-        "intro": "指向任何一格，右边（窄屏时在下面）会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
+        "intro": "指向任何一格，「这个数从哪里来」一栏会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
         "interval_ms": 1600,
     }
     return Explorer(_html(data), data)
