@@ -44,6 +44,7 @@ from .embeddings import (
     segment,
     source_note,
     unique_labels,
+    word_label,
 )
 from .fonts import use_cjk_font
 from .training import SENSES, TrainedHead, apple_sentences, train_head
@@ -91,4 +92,5 @@ __all__ = [
     "source_note",
     "unique_labels",
     "use_cjk_font",
+    "word_label",
 ]

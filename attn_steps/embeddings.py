@@ -121,6 +121,30 @@ def unique_labels(tokens: list[str]) -> list[str]:
     return labels
 
 
+def word_label(X: pd.DataFrame, word: str) -> str:
+    """The row label of `word`'s first occurrence in X (苹果, or 苹果₁ when it repeats).
+
+    Chapters that follow one word through the stages ask for it here rather
+    than with X.loc[word], so a segmentation without that word (a character
+    segmenter cuts 苹果 into 苹 / 果) stops with a sentence saying so instead
+    of a KeyError from inside pandas.
+    """
+    if not isinstance(X, pd.DataFrame):
+        raise TypeError(f"X must be a DataFrame from ats.embed (or a stage of ats.self_attention), got {type(X).__name__}")
+    tokens = list(X.attrs.get("tokens") or [])
+    labels = list(X.index)
+    if len(tokens) != len(labels):  # a stage or a frame made by hand: read the labels themselves
+        tokens = [str(label).rstrip("₀₁₂₃₄₅₆₇₈₉") for label in labels]
+    if word not in tokens:
+        raise ValueError(
+            f"the segmentation has no token {word!r}: it gave {' / '.join(map(str, tokens))}. "
+            f"This step follows the word {word} itself, so it needs a segmentation that keeps {word} whole "
+            f"(a character segmenter cuts it into {' / '.join(word)}); embed the sentence by word "
+            "(ats.embed(text, by='word'))"
+        )
+    return labels[tokens.index(word)]
+
+
 def _check_text(text) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text must be a string (str), got {type(text).__name__}")

@@ -193,3 +193,20 @@ def test_without_context_a_word_has_one_row_in_every_sentence():
     with_context = ats.embed(TEXT1, dim=96)
     assert not np.allclose(with_context.loc["苹果"], a.loc["苹果"])
     assert list(a.index) == list(with_context.index)
+
+
+def test_word_label_finds_the_word_a_chapter_follows():
+    X = ats.embed("我爱我的家我的苹果", dim=4)
+    assert ats.word_label(X, "苹果") == "苹果"
+    assert ats.word_label(X, "我") == "我₁"  # its first occurrence
+    s = ats.self_attention(X, ats.init_weights(4, 2))
+    assert ats.word_label(s.weights, "我") == "我₁"
+
+
+def test_a_segmentation_without_the_word_says_so_instead_of_a_key_error():
+    """A character segmenter never yields 苹果: chapters 2-4 must stop with a sentence, not pandas' KeyError."""
+    X = ats.embed(TEXT1, dim=4, by="char")
+    with pytest.raises(ValueError, match=r"no token '苹果': it gave 我 / 喜 / 欢 .* 苹 / 果"):
+        ats.word_label(X, "苹果")
+    with pytest.raises(TypeError, match="DataFrame"):
+        ats.word_label(X.to_numpy(), "苹果")
