@@ -228,7 +228,7 @@ def explorer_figures(site: Path | None) -> list[Figure]:
     """The explorer's weight, and how fast it redraws every stage after a change, in headless Chromium."""
     from attn_steps import explorer
 
-    code = sum(len((explorer.HERE / name).read_bytes()) for name in ("explorer.js", "explorer.css")) / 1000
+    code = sum(len((explorer.HERE / name).read_bytes()) for name in (*explorer.SCRIPTS, "explorer.css")) / 1000
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode()) / 1000
     figures = [Figure("explorer: JavaScript + CSS, unminified", code, "KB", "≤ 60"),
                Figure("explorer: its data for text1", data, "KB", "≤ 30")]

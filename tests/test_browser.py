@@ -155,7 +155,7 @@ def test_playback_steps_through_the_stages_with_their_captions(driver, chapter2)
     caption = chapter2.find_element(By.CSS_SELECTOR, '[data-role="caption"]')
     step = chapter2.find_element(By.CSS_SELECTOR, '[data-play="next"]')
     click(driver, step)
-    assert caption.text.startswith("第 1 步") and ats.plotting.STEP_CAPTIONS["X"] in caption.text
+    assert caption.text.startswith("第 1 步") and ats.stages.STAGE["X"].caption in caption.text
     click(driver, step)
     assert caption.text.startswith("第 2 步")
     assert chapter2.find_element(By.CSS_SELECTOR, ".ae-panel.ae-now").get_attribute("data-panel") == "Q"

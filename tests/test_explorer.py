@@ -46,7 +46,7 @@ def test_two_explorers_on_one_page_get_different_ids():
 
 def test_weight_budget():
     """If this broke, every page with an explorer would carry more script than the issue allows (60 KB, 30 KB data)."""
-    code = sum(len((explorer.HERE / name).read_bytes()) for name in ("explorer.js", "explorer.css"))
+    code = sum(len((explorer.HERE / name).read_bytes()) for name in (*explorer.SCRIPTS, "explorer.css"))
     assert code <= 60_000, code
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode())
     assert data <= 30_000, data
@@ -59,7 +59,7 @@ def test_steps_bring_their_weights_and_their_scale():
     assert data["weights"] == {"本页的权重": {"Wq": TOY_W.Wq.astype(int).tolist(), "Wk": TOY_W.Wk.astype(int).tolist(),
                                            "Wv": TOY_W.Wv.astype(int).tolist()}}
     assert data["settings"] == {"d_k": 3, "scale": False, "temperature": 1.0, "query": 0, "weights": "本页的权重"}
-    assert data["source_short"] == explorer.GIVEN
+    assert data["source_short"] == explorer.SOURCE_OF_GIVEN_X
     assert ats.explore(ats.self_attention(ats.as_frame(TOY_X), TOY_W)).data["settings"]["scale"] is True
 
 
