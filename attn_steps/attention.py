@@ -19,13 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import checks
-from .stages import STAGE, formula
-
-
-def with_stage(df: pd.DataFrame, stage: str, title: str | None = None) -> pd.DataFrame:
-    """df marked as stage `stage`: its formula (the table's, unless `title` is given) and colour kind, in df.attrs."""
-    df.attrs.update(stage=stage, formula=title or formula(stage), kind=STAGE[stage].kind)
-    return df
+from .stages import formula, with_stage
 
 
 def column_labels(prefix: str, n: int) -> list[str]:

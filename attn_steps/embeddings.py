@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import checks
+from .stages import with_stage
 
 MODEL = "zh_core_web_sm"
 MODEL_VERSION = "3.8.0"
@@ -247,9 +248,8 @@ def embed(text, dim: int = 10, *, model: str | None = None, by: str = "word", co
         np.array([v[:dim] for v in vectors], dtype=np.float64),
         index=pd.Index(unique_labels(texts), name="token"),
     )
-    # stage/formula/kind: what ats.heatmap reads for the title and colour scale.
-    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts, context=bool(context),
-                   stage="X", formula="X", kind="signed")
+    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts, context=bool(context))
+    with_stage(X, "X")
     return X
 
 

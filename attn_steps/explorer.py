@@ -158,7 +158,7 @@ def explore(
         "max_d_k": MAX_D_K,
         "source": source_text or SOURCE_OF_GIVEN_X,
         "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else SOURCE_OF_GIVEN_X,
-        "x_note": "每个词的嵌入向量，不是算出来的" if source_text else "本页给出的输入，不是算出来的",
+        "x_note": stages.STAGE["X"].note if source_text else "本页给出的输入，不是算出来的",
         "stages": [{k: v for k, v in row.items() if k != "caption"} for row in stages.table()],
         "captions": {row.name: row.caption for row in stages.STAGES},
         "formula_parts": stages.FORMULA_PARTS,

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from . import checks
-from .attention import Steps, Weights, as_frame, check_fits, column_labels, stable_softmax, with_stage
+from .attention import Steps, Weights, as_frame, check_fits, column_labels, stable_softmax
+from .stages import with_stage
 
 PAD = "[PAD]"
 SUBSCRIPT_DIGITS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")

@@ -78,6 +78,13 @@ def colour_stops(kind: str) -> list[str]:
     return [mcolors.to_hex(cmap(k / (n - 1))) for k in range(n)]
 
 
+def with_stage(df, stage: str, title: str | None = None):
+    """df (a DataFrame) marked as stage `stage`: its formula (the table's, unless `title` is given) and colour
+    kind in df.attrs, which ats.heatmap reads for the title and colour scale."""
+    df.attrs.update(stage=stage, formula=title or formula(stage), kind=STAGE[stage].kind)
+    return df
+
+
 def table() -> list[dict]:
     """The stages as plain dicts, for the explorer's JSON."""
     return [asdict(s) for s in STAGES]
