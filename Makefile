@@ -80,7 +80,7 @@ test-model: $(MODEL_VENV)/.installed
 # Every speed, size and page-weight figure with its target (several minutes; not part of test).
 # Needs the test environment (torch as the reference, selenium for page weights).
 bench: $(TEST_DEPS)
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python -m benchmarks.bench
 
 # The trained spaCy model, from its official release wheel (needs internet).
 # Never the package-index name zh-core-web-sm: that is a placeholder, not the model.

@@ -5,30 +5,22 @@
     s = ats.self_attention(X, ats.init_weights(d_model=10, d_k=6, seed=0))
     ats.plot_steps(s)
 
-Data flows one way: embeddings (text → X), attention (X, W → stages),
-plotting (stages → figures), fonts (so Chinese labels render); training
+Data flows one way: embeddings (text → X), attention (X, W → stages; their
+formulas and captions in stages, input checks in checks; masks and padded
+batches in masks, several heads in multi_head, positions and layer norm in
+layers), plotting (stages → figures), fonts (so Chinese labels render); training
 (sentences → a head whose weights attention and plotting then show);
 explorer (X → every stage again, in the reader's browser, with controls).
 """
 
 from .attention import (
-    PAD,
-    Batch,
-    MultiHead,
     Steps,
     Weights,
     as_frame,
     attend,
     attention,
-    batch_attention,
-    causal_mask,
-    fused_multi_head,
     init_weights,
-    layer_norm,
     mask,
-    multi_head_attention,
-    pad_batch,
-    positional_encoding,
     project,
     scale,
     scores,
@@ -36,6 +28,9 @@ from .attention import (
     softmax,
     softmax_loop,
 )
+from .masks import PAD, Batch, batch_attention, causal_mask, pad_batch
+from .multi_head import MultiHead, fused_multi_head, multi_head_attention
+from .layers import layer_norm, positional_encoding
 from .embeddings import (
     INSTALL_COMMAND,
     ModelNotInstalledError,

@@ -24,6 +24,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from . import checks
+from .stages import with_stage
+
 MODEL = "zh_core_web_sm"
 MODEL_VERSION = "3.8.0"
 MODEL_WHEEL = (
@@ -145,22 +148,6 @@ def word_label(X: pd.DataFrame, word: str) -> str:
     return labels[tokens.index(word)]
 
 
-def _check_text(text) -> str:
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a string (str), got {type(text).__name__}")
-    if not text.strip():
-        raise ValueError("text is empty: give at least one Chinese word, e.g. '我喜欢的水果是橙子和苹果'")
-    return text
-
-
-def _check_dim(dim) -> int:
-    if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
-        raise TypeError(f"dim must be a whole number, got {dim!r}")
-    if not 1 <= dim <= WIDTH:
-        raise ValueError(f"dim must be between 1 and {WIDTH} (the width of each token's vector), got {dim}")
-    return int(dim)
-
-
 class SourceNote:
     """A visible note saying which embedding source produced a page's numbers.
 
@@ -229,7 +216,7 @@ def _use_real(model: str | None) -> bool:
 
 def segment(text: str, *, model: str | None = None) -> list[str]:
     """The words `embed(text)` makes rows of, without computing any vector: 我 / 喜欢 / 的 / ..."""
-    text = _check_text(text)
+    text = checks.text(text)
     nlp = _pipeline(_use_real(model))
     return [t.text for t in nlp.tokenizer(text) if not t.is_space]
 
@@ -259,8 +246,8 @@ def embed(text, dim: int = 10, *, model: str | None = None, by: str = "word", co
     """
     words = None if isinstance(text, str) else _check_words(_refuse_non_text(text))
     if words is None:
-        text = _check_text(text)
-    dim = _check_dim(dim)
+        text = checks.text(text)
+    dim = checks.dim(dim, WIDTH)
     if by not in ("word", "char"):
         raise ValueError(f"by must be 'word' or 'char', got {by!r}")
     if words is not None and by != "word":
@@ -285,9 +272,8 @@ def embed(text, dim: int = 10, *, model: str | None = None, by: str = "word", co
         np.array([v[:dim] for v in vectors], dtype=np.float64),
         index=pd.Index(unique_labels(texts), name="token"),
     )
-    # stage/formula/kind: what ats.heatmap reads for the title and colour scale.
-    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts, context=bool(context),
-                   stage="X", formula="X", kind="signed")
+    X.attrs.update(source=REAL_SOURCE if real else STAND_IN_SOURCE, tokens=texts, context=bool(context))
+    with_stage(X, "X")
     return X
 
 

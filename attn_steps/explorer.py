@@ -1,10 +1,12 @@
 """An explorer of the step-through that runs in the browser, in Jupyter and on the static site.
 
 `explore(text_or_steps, ...)` returns an object whose HTML is the whole
-explorer: X (embedded here, in Python) and the settings as JSON, and a small
-JavaScript module (attn_steps/explorer.js, inlined) that computes every
-later stage the way attention.py does and redraws them when a reader changes
-a setting. No kernel, server or network is needed once the HTML exists.
+explorer: X (embedded here, in Python), the settings and the table of stages
+(stages.py: formulas, captions, colours) as JSON, and two small scripts,
+inlined: explorer_math.js computes every later stage the way attention.py
+does, function for function; explorer_view.js draws them and redraws when a
+reader changes a setting. No kernel, server or network is needed once the
+HTML exists.
 """
 
 from __future__ import annotations
@@ -12,21 +14,22 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .attention import Steps, Weights, _check_seed, _matrix, _positive_int, as_frame
+from . import checks, stages
+from .attention import Steps, Weights, as_frame
 from .embeddings import SHORT_SOURCE, embed
-from .plotting import STEP_CAPTIONS
 
 HERE = Path(__file__).resolve().parent
 MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 16
-GIVEN = "X 是本页直接给出的矩阵，不来自词嵌入"
+# Inlined in this order: the math, then the view that calls it.
+SCRIPTS = ("explorer_math.js", "explorer_view.js")
+SOURCE_OF_GIVEN_X = "X 是本页直接给出的矩阵，不来自词嵌入"  # when X was passed in, not embedded
 _ids = itertools.count(1)
 
 
@@ -45,19 +48,18 @@ class Explorer:
 
 
 def _settings(d_k, seed, std, scale, temperature) -> dict:
-    d_k = _positive_int(d_k, "d_k")
+    d_k = checks.positive_int(d_k, "d_k")
     if d_k > MAX_D_K:
         raise ValueError(f"d_k must be at most {MAX_D_K} in the explorer (it draws every column), got {d_k}")
-    seed = _check_seed(seed)
-    for name, v in (("std", std), ("temperature", temperature)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise ValueError(f"{name} must be a positive number, got {v!r}")
+    seed = checks.seed(seed)
+    std = checks.positive_number(std, "std")
+    temperature = checks.positive_number(temperature, "temperature")
     if not isinstance(scale, bool):
         raise TypeError(f"scale must be True or False, got {scale!r}")
-    return {"d_k": d_k, "seed": seed, "std": float(std), "scale": scale, "temperature": float(temperature)}
+    return {"d_k": d_k, "seed": seed, "std": std, "scale": scale, "temperature": temperature}
 
 
-def _rows(a) -> list:
+def _json_matrix(a) -> list:
     """A matrix as nested lists of Python floats (ints stay ints), which JSON writes exactly."""
     a = np.asarray(a)
     if np.issubdtype(a.dtype, np.integer) or (np.isfinite(a).all() and np.array_equal(a, np.round(a)) and np.abs(a).max() < 2**53):
@@ -75,7 +77,7 @@ def _fixed_weights(weights, d_model: int) -> dict:
             raise TypeError(f"weights[{name!r}] must be ats.Weights, got {type(w).__name__}")
         if w.Wq.shape[0] != d_model:
             raise ValueError(f"weights[{name!r}] expect {w.Wq.shape[0]} numbers per token, X has {d_model}")
-        out[str(name)] = {"Wq": _rows(w.Wq), "Wk": _rows(w.Wk), "Wv": _rows(w.Wv)}
+        out[str(name)] = {"Wq": _json_matrix(w.Wq), "Wk": _json_matrix(w.Wk), "Wv": _json_matrix(w.Wv)}
     return out
 
 
@@ -98,7 +100,7 @@ def explore(
     seed: int = 0,
     std: float = 1.0,
     scale: bool | None = None,
-    temperature: float = 1.0,
+    temperature: float | None = None,
     dim: int = 10,
     weights=None,
     query=None,
@@ -111,9 +113,10 @@ def explore(
     (DataFrame or array). The random weights for (seed, d_k, std) are those of
     ats.init_weights, drawn in the browser. weights: ats.Weights, or a dict
     of name -> Weights to switch between (e.g. trained and random); then
-    seed, d_k and std are fixed. scale defaults to True (False for a Steps
-    computed without it). query: the token followed at the start (default 苹果
-    if present, else the last token).
+    seed, d_k and std are fixed. scale and temperature default to those a
+    Steps was computed with (else True and 1), and a Steps' mask comes along.
+    query: the token followed at the start (default 苹果 if present, else the
+    last token).
     """
     mask = None
     if isinstance(source, str):
@@ -122,21 +125,21 @@ def explore(
         X = source.X
         if weights is None and source.W is not None:
             weights = source.W
-        if scale is None:
-            scale = not np.array_equal(source.scaled.to_numpy(), source.scores.to_numpy()) or source.Q.shape[1] == 1
-        if source.masked is not None:
-            mask = np.isfinite(source.masked.to_numpy())
+        scale = source.scale if scale is None else scale
+        temperature = source.temperature if temperature is None else temperature
+        if source.mask is not None:
+            mask = source.mask.to_numpy()
     elif isinstance(source, (pd.DataFrame, np.ndarray)):
         X = as_frame(source)
     else:
         raise TypeError(f"explore takes a sentence (str), ats.Steps or an X matrix, got {type(source).__name__}")
     scale = True if scale is None else scale
-    settings = _settings(d_k, seed, std, scale, temperature)
+    settings = _settings(d_k, seed, std, scale, 1.0 if temperature is None else temperature)
     tokens = [str(t) for t in X.index]
     if len(tokens) > MAX_TOKENS:
         raise ValueError(f"the explorer shows at most {MAX_TOKENS} tokens legibly, this text has {len(tokens)}: "
                          "explore a shorter passage, or draw it with ats.plot_steps")
-    x = _matrix(X.to_numpy(), "X")
+    x = checks.matrix(X.to_numpy(), "X")
     settings["query"] = _query(query, tokens)
     fixed = None if weights is None else _fixed_weights(weights, x.shape[1])
     if fixed:
@@ -148,15 +151,19 @@ def explore(
     data = {
         "title": title,
         "tokens": tokens,
-        "X": _rows(x),
+        "X": _json_matrix(x),
         "mask": None if mask is None else mask.tolist(),
         "settings": settings,
         "weights": fixed,
         "max_d_k": MAX_D_K,
-        "source": source_text or GIVEN,
-        "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else GIVEN,
-        "x_note": "每个词的嵌入向量，不是算出来的" if source_text else "本页给出的输入，不是算出来的",
-        "captions": dict(STEP_CAPTIONS),
+        "source": source_text or SOURCE_OF_GIVEN_X,
+        "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else SOURCE_OF_GIVEN_X,
+        "x_note": stages.STAGE["X"].note if source_text else "本页给出的输入，不是算出来的",
+        "stages": [{k: v for k, v in row.items() if k != "caption"} for row in stages.table()],
+        "captions": {row.name: row.caption for row in stages.STAGES},
+        "formula_parts": stages.FORMULA_PARTS,
+        "colours": {kind: stages.colour_stops(kind) for kind in stages.COLORMAPS},
+        "text_colour": stages.TEXT_COLOUR,
         "intro": "指向任何一格，「这个数从哪里来」一栏会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
         "interval_ms": 1600,
     }
@@ -168,7 +175,7 @@ def _html(data: dict) -> str:
     digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
     uid = f"attn-explorer-{digest}-{next(_ids)}"
     css = (HERE / "explorer.css").read_text(encoding="utf-8")
-    js = (HERE / "explorer.js").read_text(encoding="utf-8")
+    js = "\n".join((HERE / name).read_text(encoding="utf-8") for name in SCRIPTS)
     return (
         f'<div class="attn-explorer" id="{uid}" data-attn-explorer lang="zh-CN">'
         f'<script type="application/json" data-role="explorer-data">{payload}</script>'

@@ -17,9 +17,10 @@ from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from .attention import _positive_int
+from . import checks
 from .embeddings import SHORT_SOURCE
 from .fonts import use_cjk_font
+from .stages import COLORMAPS, text_colour
 
 # Importing attn_steps is enough for Chinese to render, also in figures and
 # axes the reader makes with plain matplotlib before calling a helper.
@@ -28,8 +29,8 @@ use_cjk_font()
 ANNOTATE_MAX_CELLS = 400  # beyond this, numbers would be unreadably small
 ANNOTATE_MAX_SIDE = 24
 MAX_TICK_LABELS = 40  # a 300-token text keeps every 8th label, not a black smear
-SIGNED_CMAP = "RdBu_r"  # diverging, centred on 0: red positive, blue negative
-PROB_CMAP = "Blues"  # sequential 0..1 for softmax weights
+SIGNED_CMAP = COLORMAPS["signed"][0]  # diverging, centred on 0: red positive, blue negative
+PROB_CMAP = COLORMAPS["prob"][0]  # sequential 0..1 for softmax weights
 BLOCKED_COLOR = "#e0e0e0"  # masked cells (−∞): grey is on neither colour scale
 BLOCKED_HATCH_COLOR = "#8c8c8c"
 MAX_HATCHED_CELLS = 2500
@@ -71,10 +72,8 @@ def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
         if float(text) == 0:  # no "−0" for a value that rounds to zero
             text = fmt.format(0.0)
         r, g, b, _ = im.cmap(im.norm(v))
-        # Relative luminance: white text on dark cells, black on light ones.
-        dark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.5
         ax.text(j, i, text.replace("-", "−"), ha="center", va="center",
-                fontsize=fontsize, color="white" if dark else "black")
+                fontsize=fontsize, color=text_colour(r, g, b))
 
 
 def _shade_blocked(ax, blocked: np.ndarray) -> None:
@@ -167,7 +166,7 @@ def plot_steps(steps, title: str | None = None, ncols: int = 2) -> Figure:
     use_cjk_font()
     stages = steps.stages()
     names = list(stages)
-    ncols = min(_positive_int(ncols, "ncols"), len(names))
+    ncols = min(checks.positive_int(ncols, "ncols"), len(names))
     grid = [names[r:r + ncols] for r in range(0, len(names), ncols)]
     sizes = [[_panel_size(*stages[name].shape) for name in row] for row in grid]
     col_w = [max(size[c][0] for size in sizes if c < len(size)) for c in range(ncols)]
@@ -188,26 +187,6 @@ def plot_steps(steps, title: str | None = None, ncols: int = 2) -> Figure:
     return fig
 
 
-# What each step of the step-through says, in the book's language (numbered
-# where shown: "第 k 步：…", since the masked stage is there only with a mask).
-STEP_CAPTIONS = {
-    "X": "每个词一行向量，得到输入 X",
-    "Q": "Q = X·Wq，每个词的查询 (query)",
-    "K": "K = X·Wk，每个词的键 (key)",
-    "V": "V = X·Wv，每个词的值 (value)",
-    "scores": "Q·Kᵀ，每个查询与每个键的点积",
-    "scaled": "除以 √d_k，让分数的尺度不随 d_k 变大",
-    "masked": "加上遮挡 M：不许看的位置变成 −∞（灰色斜线格）",
-    "weights": "按行做 softmax，每行变成和为 1 的注意力权重",
-    "output": "权重 · V，每个词得到其他词的值的加权和",
-}
-
-
-def step_caption(names: list[str], k: int) -> str:
-    """The caption of step k (0-based) of a step-through with these stages: "第 k+1 步：…"."""
-    return f"第 {k + 1} 步：{STEP_CAPTIONS[names[k]]}"
-
-
 def plot_heads(mh, stage: str = "weights", ncols: int = 2) -> Figure:
     """One stage (default: the softmax weights) of every head of a MultiHead, `ncols` per row.
 
@@ -215,7 +194,7 @@ def plot_heads(mh, stage: str = "weights", ncols: int = 2) -> Figure:
     """
     use_cjk_font()
     h = len(mh.heads)
-    ncols = min(_positive_int(ncols, "ncols"), h)
+    ncols = min(checks.positive_int(ncols, "ncols"), h)
     nrows = -(-h // ncols)
     n, m = mh.heads[0].stages()[stage].shape
     width = min(10.0, ncols * (0.5 * m + 1.4))

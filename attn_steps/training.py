@@ -32,8 +32,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .attention import Steps, Weights, _check_seed, _stable_softmax, init_weights, layer_norm, self_attention
-from .embeddings import _check_dim, _check_text, embed, embedding_source, segment, unique_labels
+from . import checks
+from .attention import Steps, Weights, init_weights, self_attention, stable_softmax
+from .embeddings import WIDTH, embed, embedding_source, segment, unique_labels
+from .layers import layer_norm
 
 TARGET = "苹果"
 SENSES = ("水果", "品牌")  # label 0 and 1 of the readout
@@ -63,7 +65,7 @@ def apple_tokens(text: str) -> list[str]:
     piece (手机, 汁, 公司 ...) as a word the head can look at. The first
     苹果 of the text is the target.
     """
-    text = _check_text(text)
+    text = checks.text(text)
     if TARGET not in text:
         raise ValueError(f"the sentence has no {TARGET}: the head classifies the word {TARGET}, got {text!r}")
     words = []
@@ -192,7 +194,7 @@ def forward(p: Params, e: Encoded) -> Forward:
     K = e.X @ p.Wk  # (B, n, d_k)
     V = e.X @ p.Wv  # (B, n, d_v)
     s = np.einsum("bk,bnk->bn", q, K) / math.sqrt(p.Wq.shape[1])  # (B, n) scaled scores
-    w = _stable_softmax(np.where(e.allowed, s, -np.inf))  # (B, n)
+    w = stable_softmax(np.where(e.allowed, s, -np.inf))  # (B, n)
     z = np.einsum("bn,bnv->bv", w, V)  # (B, d_v)
     logit = z @ p.u + p.b  # (B,)
     return Forward(x, q, K, V, w, z, 1 / (1 + np.exp(-logit)), logit)
@@ -358,14 +360,6 @@ def _default_test(train: pd.DataFrame) -> pd.DataFrame:
     return test
 
 
-def _positive(value, name: str, kind=int):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number, got {value!r}")
-    if kind is int and int(value) != value:
-        raise ValueError(f"{name} must be a whole number, got {value!r}")
-    return kind(value)
-
-
 def train_head(
     corpus: pd.DataFrame,
     *,
@@ -393,10 +387,10 @@ def train_head(
         raise ValueError(f"the corpus has only the sense {corpus['sense'].iloc[0]!r}: the head needs examples of "
                          "both 水果 and 品牌 to learn the difference")
     test = _default_test(corpus) if test is None else _check_corpus(test, "test")
-    dim = _check_dim(dim)
-    d_k, d_v, epochs = (_positive(v, n) for v, n in ((d_k, "d_k"), (d_v, "d_v"), (epochs, "epochs")))
-    lr = _positive(lr, "lr", float)
-    seed = _check_seed(seed)
+    dim = checks.dim(dim, WIDTH)
+    d_k, d_v, epochs = (checks.positive(v, n) for v, n in ((d_k, "d_k"), (d_v, "d_v"), (epochs, "epochs")))
+    lr = checks.positive(lr, "lr", float)
+    seed = checks.seed(seed)
     if not (isinstance(l2, (int, float)) and l2 >= 0):
         raise ValueError(f"l2 must be a number ≥ 0, got {l2!r}")
 

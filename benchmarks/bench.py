@@ -1,6 +1,6 @@
 """`make bench`: every speed, size and weight figure of the book, each with its target.
 
-    make bench            # or: .venv/bin/python benchmarks/bench.py [--quick]
+    make bench            # or, from the repository root: .venv/bin/python -m benchmarks.bench [--quick]
 
 Machines here are shared and noisy, so comparisons are measured side by side
 in one run (interleaved, best of several) and reported as ratios; absolute
@@ -31,9 +31,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 import attn_steps as ats  # noqa: E402
+from tools import browser, page_weight  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
 
 TEXT1 = "我喜欢的水果是橙子和苹果"
 MB = 1_000_000
@@ -134,8 +135,6 @@ def build_figures(book: Path) -> list[Figure]:
 
 def page_weight_figures(site: Path) -> list[Figure]:
     """Bytes a first visit downloads, page by page, in a fresh headless Chromium (tools/page_weight.py)."""
-    sys.path.insert(0, str(ROOT / "tools"))
-    import page_weight
 
     print("loading every page in a fresh headless Chromium profile ...", flush=True)
     measured = page_weight.browser_weight(site, page_weight.pages(site))
@@ -224,19 +223,46 @@ def training_figures() -> list[Figure]:
     return [Figure("train_head on the corpus's training split", seconds, "s", "≤ 10")]
 
 
+def measure_explorer(site: Path, page: str = "notebooks/02_walkthrough.html", repeat: int = 5) -> dict:
+    """Milliseconds to recompute and redraw every stage after a settings change, for 8 and 64 tokens.
+
+    For `make bench` (machines here are shared: never a test). 8 tokens: the
+    explorer on `page`; 64 tokens: the same page with a second explorer made
+    from 64 random rows, added by script.
+    """
+    X64 = ats.as_frame(np.random.default_rng(0).standard_normal((64, 10)))
+    extra = ats.explore(X64).html
+    timing = """
+    const root = arguments[0], times = [];
+    for (let k = 0; k < arguments[1]; k++) {
+      const t = performance.now();
+      root.attnExplorer.set({seed: k + 1, d_k: 6 + (k % 3)});
+      times.push(performance.now() - t);
+    }
+    return Math.min(...times);
+    """
+    with browser.serve(site) as base, browser.chromium() as driver:
+        browser.open_page(driver, base + page)
+        roots = driver.find_elements("css selector", "[data-attn-explorer]")
+        ms8 = driver.execute_script(timing, roots[0], repeat)
+        browser.append_html(driver, extra)
+        time.sleep(0.5)
+        roots = driver.find_elements("css selector", "[data-attn-explorer]")
+        ms64 = driver.execute_script(timing, roots[-1], repeat)
+    return {"8 tokens": ms8, "64 tokens": ms64}
+
+
 def explorer_figures(site: Path | None) -> list[Figure]:
     """The explorer's weight, and how fast it redraws every stage after a change, in headless Chromium."""
     from attn_steps import explorer
 
-    code = sum(len((explorer.HERE / name).read_bytes()) for name in ("explorer.js", "explorer.css")) / 1000
+    code = sum(len((explorer.HERE / name).read_bytes()) for name in (*explorer.SCRIPTS, "explorer.css")) / 1000
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode()) / 1000
     figures = [Figure("explorer: JavaScript + CSS, unminified", code, "KB", "≤ 60"),
                Figure("explorer: its data for text1", data, "KB", "≤ 30")]
     if site is None or not (site / "notebooks" / "02_walkthrough.html").is_file():
         print("  no built site: skipping the explorer's timings (run make book, or bench without --quick)")
         return figures
-    sys.path.insert(0, str(ROOT))
-    from tests.browser import measure_explorer
 
     chapter2 = (site / "notebooks" / "02_walkthrough.html").stat().st_size / MB
     ms = measure_explorer(site)

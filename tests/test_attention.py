@@ -76,7 +76,7 @@ def test_matches_torch_scaled_dot_product_attention(seed):
 
 
 def test_cross_attention_matches_torch_with_non_square_weights():
-    """Chapter 5's cross-attention: 8 queries over 5 keys gives an 8×5 weight matrix."""
+    """Chapter 6's cross-attention: 8 queries over 5 keys gives an 8×5 weight matrix."""
     rng = np.random.default_rng(3)
     Xq, Xkv = rng.standard_normal((8, 10)), rng.standard_normal((5, 10))
     s = ats.attention(Xq, Xkv, ats.init_weights(10, 4, seed=2))
@@ -84,43 +84,6 @@ def test_cross_attention_matches_torch_with_non_square_weights():
     q, k, v = (torch.from_numpy(df.to_numpy()) for df in (s.Q, s.K, s.V))
     expected = torch.nn.functional.scaled_dot_product_attention(q[None], k[None], v[None])[0].numpy()
     np.testing.assert_allclose(s.output.to_numpy(), expected, atol=1e-10, rtol=0)
-
-
-@pytest.mark.parametrize("heads,d_k", [(2, 5), (5, 2)])
-def test_multi_head_matches_torch_multihead_attention(heads, d_k):
-    """Chapter 4's multi-head numbers equal nn.MultiheadAttention loaded with the same weights."""
-    rng = np.random.default_rng(11)
-    X = rng.standard_normal((7, heads * d_k))
-    mh = ats.multi_head_attention(X, heads=heads, d_k=d_k, seed=4)
-    E = heads * d_k
-    mha = torch.nn.MultiheadAttention(E, heads, bias=False, batch_first=True, dtype=torch.float64)
-    cat = lambda name: np.concatenate([getattr(W, name) for W in mh.head_weights], axis=1)  # noqa: E731
-    with torch.no_grad():
-        mha.in_proj_weight.copy_(torch.from_numpy(np.concatenate([cat("Wq").T, cat("Wk").T, cat("Wv").T])))
-        mha.out_proj.weight.copy_(torch.from_numpy(mh.Wo.T.copy()))
-    x = torch.from_numpy(X)[None]
-    out, att = mha(x, x, x, average_attn_weights=False)
-    np.testing.assert_allclose(mh.output.to_numpy(), out[0].detach().numpy(), atol=1e-10, rtol=0)
-    for i, s in enumerate(mh.heads):
-        np.testing.assert_allclose(s.weights.to_numpy(), att[0, i].detach().numpy(), atol=1e-12)
-    assert mh.concat.shape == (7, E)
-
-
-def test_fused_multi_head_equals_per_head_form():
-    """Chapter 4's claim: the one-big-matrix form gives exactly the per-head result."""
-    X = np.random.default_rng(5).standard_normal((8, 10))
-    mh = ats.multi_head_attention(X, heads=3, d_k=4, seed=0)
-    assert mh.concat.shape == (8, 12) and mh.Wo.shape == (12, 10) and mh.output.shape == (8, 10)
-    fused = ats.fused_multi_head(X, list(mh.head_weights), mh.Wo)
-    np.testing.assert_allclose(fused.to_numpy(), mh.output.to_numpy(), atol=1e-12)
-
-
-def test_heads_project_the_whole_input_with_their_own_weights():
-    """Heads must differ (own projections), not be slices of X."""
-    X = np.random.default_rng(5).standard_normal((6, 10))
-    mh = ats.multi_head_attention(X, heads=2, d_k=3, seed=0)
-    assert all(W.Wq.shape == (10, 3) for W in mh.head_weights)
-    assert not np.allclose(mh.heads[0].weights, mh.heads[1].weights)
 
 
 def test_softmax_is_stable_for_huge_scores():
@@ -170,17 +133,8 @@ def test_weights_accept_dataframes_and_cannot_be_changed_under_the_steps():
         W.Wq[0, 0] = 5.0
 
 
-def test_positional_encoding_matches_formula():
-    pe = ats.positional_encoding(6, 10)
-    assert pe.shape == (6, 10)
-    pos, i = 3, 2  # columns 4 and 5 use the frequency 10000^(4/10)
-    np.testing.assert_allclose(pe[pos, 2 * i], math.sin(pos / 10000 ** (2 * i / 10)))
-    np.testing.assert_allclose(pe[pos, 2 * i + 1], math.cos(pos / 10000 ** (2 * i / 10)))
-    np.testing.assert_array_equal(pe[0], [0, 1] * 5)
-
-
 def test_permuting_tokens_only_permutes_outputs():
-    """Chapter 5's point: attention alone has no notion of order."""
+    """Chapter 6's point: attention alone has no notion of order."""
     X = np.random.default_rng(2).standard_normal((6, 10))
     W = ats.init_weights(10, 6, seed=0)
     perm = [3, 0, 5, 1, 4, 2]
@@ -248,16 +202,3 @@ def test_bad_x_is_refused_clearly():
         ats.self_attention(dup, W)
 
 
-def test_multi_head_refuses_wrong_wo():
-    with pytest.raises(ValueError, match="Wo must have h·d_v = 6 rows"):
-        ats.multi_head_attention(np.ones((3, 4)), heads=2, d_k=3, Wo=np.ones((5, 4)))
-
-
-def test_layer_norm_matches_torch():
-    """Chapter 7 normalises X as a Transformer would before attention."""
-    X = np.random.default_rng(0).standard_normal((5, 8)) * 3 + 1
-    ours = ats.layer_norm(pd.DataFrame(X, index=list("我想吃酸菜")))
-    expected = torch.nn.functional.layer_norm(torch.tensor(X), (8,)).numpy()
-    np.testing.assert_allclose(ours.to_numpy(), expected, rtol=0, atol=1e-12)
-    assert list(ours.index) == list("我想吃酸菜")
-    np.testing.assert_allclose(ours.mean(axis=1), 0, atol=1e-12)

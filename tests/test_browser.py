@@ -18,7 +18,7 @@ from selenium.webdriver.common.keys import Keys
 
 import attn_steps as ats
 
-from . import browser
+from tools import browser
 from .conftest import TEXT1
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ def test_playback_steps_through_the_stages_with_their_captions(driver, chapter2)
     caption = chapter2.find_element(By.CSS_SELECTOR, '[data-role="caption"]')
     step = chapter2.find_element(By.CSS_SELECTOR, '[data-play="next"]')
     click(driver, step)
-    assert caption.text.startswith("第 1 步") and ats.plotting.STEP_CAPTIONS["X"] in caption.text
+    assert caption.text.startswith("第 1 步") and ats.stages.STAGE["X"].caption in caption.text
     click(driver, step)
     assert caption.text.startswith("第 2 步")
     assert chapter2.find_element(By.CSS_SELECTOR, ".ae-panel.ae-now").get_attribute("data-panel") == "Q"
@@ -165,6 +165,43 @@ def test_playback_steps_through_the_stages_with_their_captions(driver, chapter2)
     time.sleep(2.0)
     assert not caption.text.startswith("第 2 步"), "playing moves on by itself"
     click(driver, toggle)
+
+
+@pytest.fixture()
+def masked(driver, chapter2):
+    """A second explorer on the page, made from a causal Steps: its mask comes along."""
+    X = ats.embed(TEXT1, dim=10)
+    browser.append_html(driver, ats.explore(ats.self_attention(X, ats.init_weights(10, 4, seed=3), causal=True)).html)
+    roots = driver.find_elements(By.CSS_SELECTOR, "[data-attn-explorer]")
+    assert len(roots) == 2 and driver.execute_script("return Boolean(arguments[0].attnExplorer)", roots[1])
+    return roots[1]
+
+
+@pytest.mark.parametrize("changes", [{}, {"scale": False, "temperature": 0.5}])
+def test_a_masked_explorer_computes_what_numpy_computes(driver, masked, changes):
+    """If this broke, a decoder's explorer would let a word see the future, or show other numbers than ats does."""
+    got = state(driver, masked, **changes)
+    s = got["settings"]
+    assert set(got["stages"]) == {"X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"}  # order: by WebDriver
+    ref = ats.self_attention(np.array(got["stages"]["X"]), ats.init_weights(10, 4, seed=3), scale=s["scale"], causal=True, temperature=s["temperature"])
+    for stage, want in ref.stages().items():
+        # JSON has no −∞: WebDriver hands the masked stage's blocked cells over as null
+        cells = np.array([[-np.inf if v is None else v for v in row] for row in got["stages"][stage]])
+        np.testing.assert_allclose(cells, want.to_numpy(), rtol=0, atol=1e-9, err_msg=stage)
+    blocked = masked.find_elements(By.CSS_SELECTOR, '[data-panel="masked"] td.ae-blocked')
+    assert len(blocked) == 8 * 7 // 2 and {td.text for td in blocked} == {"−∞"}
+    assert len(masked.find_elements(By.CSS_SELECTOR, '[data-panel="weights"] td.ae-blocked')) == 28
+
+
+def test_a_masked_explorer_plays_and_explains_its_masked_stage(driver, masked):
+    step = masked.find_element(By.CSS_SELECTOR, '[data-play="next"]')
+    for _ in range(7):
+        click(driver, step)
+    caption = masked.find_element(By.CSS_SELECTOR, '[data-role="caption"]')
+    assert caption.text.startswith("第 7 步（共 9 步）") and ats.stages.STAGE["masked"].caption in caption.text
+    cell = masked.find_element(By.CSS_SELECTOR, 'td[data-stage="masked"][data-row="0"][data-col="3"]')
+    driver.execute_script("arguments[0].focus()", cell)  # as the keyboard reaches it; the strip is still scrolling
+    assert "−∞" in masked.find_element(By.CSS_SELECTOR, '[data-role="provenance"]').text
 
 
 def test_bad_settings_are_refused_with_a_message(driver, chapter2):

@@ -46,7 +46,7 @@ def test_two_explorers_on_one_page_get_different_ids():
 
 def test_weight_budget():
     """If this broke, every page with an explorer would carry more script than the issue allows (60 KB, 30 KB data)."""
-    code = sum(len((explorer.HERE / name).read_bytes()) for name in ("explorer.js", "explorer.css"))
+    code = sum(len((explorer.HERE / name).read_bytes()) for name in (*explorer.SCRIPTS, "explorer.css"))
     assert code <= 60_000, code
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode())
     assert data <= 30_000, data
@@ -59,7 +59,7 @@ def test_steps_bring_their_weights_and_their_scale():
     assert data["weights"] == {"本页的权重": {"Wq": TOY_W.Wq.astype(int).tolist(), "Wk": TOY_W.Wk.astype(int).tolist(),
                                            "Wv": TOY_W.Wv.astype(int).tolist()}}
     assert data["settings"] == {"d_k": 3, "scale": False, "temperature": 1.0, "query": 0, "weights": "本页的权重"}
-    assert data["source_short"] == explorer.GIVEN
+    assert data["source_short"] == explorer.SOURCE_OF_GIVEN_X
     assert ats.explore(ats.self_attention(ats.as_frame(TOY_X), TOY_W)).data["settings"]["scale"] is True
 
 
@@ -94,3 +94,18 @@ def test_the_script_never_prints_what_the_site_check_reads_as_an_error():
     """tests/test_site.py fails a page whose output says 'Error:' or 'Warning:'; the explorer's HTML is an output."""
     html = ats.explore(TEXT1).html
     assert "Error:" not in html and "Warning:" not in html and "Traceback" not in html
+
+
+def test_the_page_gets_the_table_of_stages_colours_and_text_rule():
+    """If this broke, the explorer would title, caption or colour a stage otherwise than the book's figures."""
+    data = ats.explore(TEXT1).data
+    assert [row["name"] for row in data["stages"]] == [row.name for row in ats.stages.STAGES]
+    assert data["stages"][7]["formula"] == ats.stages.STAGE["weights"].formula
+    assert data["colours"] == {"signed": ats.stages.colour_stops("signed"), "prob": ats.stages.colour_stops("prob")}
+    assert data["text_colour"] == ats.stages.TEXT_COLOUR and data["formula_parts"] == ats.stages.FORMULA_PARTS
+
+
+def test_a_steps_brings_its_temperature_unless_one_is_given():
+    s = ats.self_attention(ats.as_frame(TOY_X), TOY_W, temperature=2.0)
+    assert ats.explore(s).data["settings"]["temperature"] == 2.0
+    assert ats.explore(s, temperature=0.5).data["settings"]["temperature"] == 0.5

@@ -19,6 +19,7 @@ import pytest
 from fontTools.ttLib import TTFont
 
 from attn_steps.fonts import CJK_FAMILIES, FALLBACK_FAMILIES, SHIPPED_FAMILY, SHIPPED_FILE, shipped_font_path
+from tools.make_font_subset import gb2312_chars  # the characters the shipped subset was cut to
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,18 +72,6 @@ DRAW_SCRIPT = textwrap.dedent("""
     report["log_warnings"] = log_records
     print(json.dumps(report))
 """)
-
-
-def gb2312_chars() -> str:
-    """All 7445 GB2312 characters: symbol rows 0xA1-0xA9, hanzi 0xB0-0xF7."""
-    chars = []
-    for row in [*range(0xA1, 0xAA), *range(0xB0, 0xF8)]:
-        for cell in range(0xA1, 0xFF):
-            try:
-                chars.append(bytes([row, cell]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
-    return "".join(chars)
 
 
 def fresh_env(tmp_path: Path) -> dict[str, str]:

@@ -4,8 +4,6 @@ Checked against PyTorch (float64): scaled_dot_product_attention with is_causal
 and with a boolean attn_mask, and nn.MultiheadAttention with key_padding_mask.
 """
 
-import io
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -23,7 +21,7 @@ def torch_sdpa(s: ats.Steps, **kwargs) -> np.ndarray:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_causal_matches_torch_is_causal(seed):
-    """A reader comparing chapter 6's decoder with PyTorch's would find different outputs."""
+    """A reader comparing chapter 7's decoder with PyTorch's would find different outputs."""
     X = RNG.standard_normal((7, 10))
     s = ats.self_attention(X, ats.init_weights(10, 4, seed=seed), causal=True)
     np.testing.assert_allclose(s.output.to_numpy(), torch_sdpa(s, is_causal=True), rtol=0, atol=1e-10)
@@ -60,7 +58,7 @@ def test_key_padding_matches_torch_multihead_attention():
 
 
 def test_padded_keys_get_no_weight_and_real_rows_equal_the_sentence_alone():
-    """What chapter 6 checks on its page: padding changes nothing for the real tokens."""
+    """What chapter 7 checks on its page: padding changes nothing for the real tokens."""
     X1, X2 = RNG.standard_normal((5, 4)), RNG.standard_normal((2, 4))
     W = ats.init_weights(4, 3, seed=0)
     batch = ats.pad_batch([X1, X2], names=["long", "short"])
@@ -155,27 +153,3 @@ def test_pad_batch_refuses_what_it_cannot_stack():
         ats.pad_batch([np.ones((2, 3)), np.ones((2, 4))])
     with pytest.raises(TypeError, match="pad_batch"):
         ats.batch_attention(np.ones((1, 2, 3)), ats.init_weights(3, 2))
-
-
-def test_blocked_cells_are_grey_and_hatched_without_values():
-    """On the page, −∞ must read as 'blocked', not as the darkest blue, and carry no number."""
-    X = pd.DataFrame(RNG.standard_normal((4, 3)), index=list("我想吃鱼"))
-    s = ats.self_attention(X, ats.init_weights(3, 2, seed=0), causal=True)
-    ax = ats.heatmap(s.masked)
-    assert len(ax.texts) == 10, "4×4 cells minus the 6 blocked ones"
-    assert not any("inf" in t.get_text() or "∞" in t.get_text() for t in ax.texts)
-    (shade,) = ax.collections
-    assert len(shade.get_paths()) == 6 and shade.get_hatch() == "////"
-    lo, hi = ax.images[0].norm.vmin, ax.images[0].norm.vmax
-    finite = s.masked.to_numpy()[np.isfinite(s.masked.to_numpy())]
-    assert hi == -lo == np.abs(finite).max(), "the colour scale comes from the scores that are not blocked"
-
-
-def test_plot_steps_draws_the_masked_stage():
-    X = pd.DataFrame(RNG.standard_normal((4, 3)), index=list("我想吃鱼"))
-    s = ats.self_attention(X, ats.init_weights(3, 2, seed=0), causal=True)
-    fig = ats.plot_steps(s)
-    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
-    assert titles[6:] == ["Q·Kᵀ/√d_k + M  (4×4)", "softmax(Q·Kᵀ/√d_k + M)  (4×4)", "softmax(Q·Kᵀ/√d_k + M)·V  (4×2)"]
-    assert "+ M" in fig.get_suptitle()
-    fig.savefig(io.BytesIO(), format="png")

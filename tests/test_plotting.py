@@ -143,3 +143,34 @@ def test_single_characters_stay_upright_and_long_labels_turn():
 def test_weights_always_show_two_decimals():
     ax = ats.heatmap(pd.DataFrame([[0.0, 1.0], [1.0, 0.0]]), kind="prob")
     assert cell_texts(ax) == ["0.00", "1.00", "1.00", "0.00"]
+
+
+# ---- the masked stage (chapter 7) ----
+
+
+def masked_steps() -> ats.Steps:
+    """A causal pass over four tokens: 6 of the 16 query-key pairs are blocked."""
+    X = pd.DataFrame(np.random.default_rng(7).standard_normal((4, 3)), index=list("我想吃鱼"))
+    return ats.self_attention(X, ats.init_weights(3, 2, seed=0), causal=True)
+
+
+def test_blocked_cells_are_grey_and_hatched_without_values():
+    """On the page, −∞ must read as 'blocked', not as the darkest blue, and carry no number."""
+    s = masked_steps()
+    ax = ats.heatmap(s.masked)
+    assert len(ax.texts) == 10, "4×4 cells minus the 6 blocked ones"
+    assert not any("inf" in t.get_text() or "∞" in t.get_text() for t in ax.texts)
+    (shade,) = ax.collections
+    assert len(shade.get_paths()) == 6 and shade.get_hatch() == "////"
+    lo, hi = ax.images[0].norm.vmin, ax.images[0].norm.vmax
+    finite = s.masked.to_numpy()[np.isfinite(s.masked.to_numpy())]
+    assert hi == -lo == np.abs(finite).max(), "the colour scale comes from the scores that are not blocked"
+
+
+def test_plot_steps_draws_the_masked_stage():
+    s = masked_steps()
+    fig = ats.plot_steps(s)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert titles[6:] == ["Q·Kᵀ/√d_k + M  (4×4)", "softmax(Q·Kᵀ/√d_k + M)  (4×4)", "softmax(Q·Kᵀ/√d_k + M)·V  (4×2)"]
+    assert "+ M" in fig.get_suptitle()
+    fig.savefig(io.BytesIO(), format="png")

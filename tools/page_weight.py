@@ -12,10 +12,11 @@ hosts serve them; PNG, WOFF2 and other already-compressed files as they are.
 - --browser: loads each page in a fresh headless Chromium profile (no cache;
   on a machine with no CJK font, so the CJK web font is fetched), served from
   127.0.0.1, scrolls to the end and waits for MathJax and the fonts, then
-  counts every request it made. Needs Debian's chromium + chromium-driver and
-  selenium. Also reports requests that failed (a missing file).
+  counts every request it made (tools/browser.py, the tests' harness). Needs
+  Debian's chromium + chromium-driver and selenium. Also reports requests
+  that failed (a missing file).
 
-    python tools/page_weight.py [_build/html] [--browser]
+    python -m tools.page_weight [_build/html] [--browser]     # from the repository root
 """
 
 from __future__ import annotations
@@ -27,11 +28,10 @@ import html
 import json
 import re
 import sys
-import tempfile
-import threading
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+
+from tools import browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE = ROOT / "_build" / "html"
@@ -117,81 +117,28 @@ def static_weight(site: Path, page: Path) -> int:
     return sum(sent_bytes(f) for f in static_files(site, page))
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-def _serve(site: Path) -> ThreadingHTTPServer:
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
-_WAIT_FOR_PAGE = """
-const done = arguments[arguments.length - 1];
-const settle = () => {
-  if (document.readyState !== "complete" || !document.body) return setTimeout(settle, 100);
-  window.scrollTo(0, document.body.scrollHeight);  // what a reader reaches by scrolling
-  const math = window.MathJax && MathJax.startup && MathJax.startup.promise;
-  Promise.resolve(math).then(() => document.fonts.ready).then(() => setTimeout(done, 500));
-};
-settle();
-"""
-
-
 def browser_weight(site: Path, page_paths: list[Path]) -> dict[str, dict]:
     """Per page: bytes sent, request count, and failed requests, from a fresh Chromium profile each."""
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    server = _serve(site)
-    base = f"http://127.0.0.1:{server.server_address[1]}/"
     results = {}
-    try:
+    with browser.serve(site) as base:
         for page in page_paths:
             rel = page.relative_to(site).as_posix()
-            with tempfile.TemporaryDirectory() as profile:
-                options = webdriver.ChromeOptions()
-                options.binary_location = "/usr/bin/chromium"
-                for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
-                            f"--user-data-dir={profile}", "--disable-dev-shm-usage"):
-                    options.add_argument(arg)
-                options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-                driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
-                try:
-                    driver.set_script_timeout(60)
-                    driver.get(base + rel)
-                    driver.execute_async_script(_WAIT_FOR_PAGE)
-                    results[rel] = _tally(site, base, driver.get_log("performance"))
-                finally:
-                    driver.quit()
-    finally:
-        server.shutdown()
+            with browser.chromium() as driver:
+                # Longer than the tests wait: a font or script started late still counts.
+                browser.open_page(driver, base + rel, linger_ms=500)
+                results[rel] = _tally(site, base, browser.requests(driver))
     return results
 
 
-def _tally(site: Path, base: str, log: list[dict]) -> dict:
-    urls, status, failed = {}, {}, []
-    for entry in log:
-        message = json.loads(entry["message"])["message"]
-        params = message.get("params", {})
-        if message["method"] == "Network.requestWillBeSent":
-            urls[params["requestId"]] = params["request"]["url"]
-        elif message["method"] == "Network.responseReceived":
-            status[params["requestId"]] = params["response"]["status"]
-        elif message["method"] == "Network.loadingFailed" and not params.get("canceled"):
-            failed.append(urls.get(params["requestId"], ""))
-    failed = [url for url in failed if url.startswith(base)]  # not the browser's own start page
+def _tally(site: Path, base: str, requests: list[browser.Request]) -> dict:
+    # Only the local server's: not the browser's own start page.
+    local = [r for r in requests if r.url.startswith(base)]
+    failed = [r.url for r in local if r.failed or (r.status or 200) >= 400]
     files, sent = [], 0
-    for request_id, url in urls.items():
-        if not url.startswith(base):
+    for r in local:
+        if r.url in failed:
             continue
-        if status.get(request_id, 200) >= 400:
-            failed.append(url)
-            continue
-        path = site / unquote(urlsplit(url).path.removeprefix(urlsplit(base).path))
+        path = site / unquote(urlsplit(r.url).path.removeprefix(urlsplit(base).path))
         if path.is_file() and path not in files:
             files.append(path)
             sent += sent_bytes(path)

@@ -1,8 +1,10 @@
-"""A real browser for the tests: the built book served on 127.0.0.1, opened in headless Chromium.
+"""The one browser harness: the built book served on 127.0.0.1, opened in headless Chromium, its requests tallied.
 
-Debian's `chromium` and `chromium-driver` packages, driven through selenium
-(pinned in requirements-test.txt). `.ci/run` installs them; when they are
-missing here the tests fail with the command to install them, never skip.
+Used by tests/test_browser.py, tools/page_weight.py (--browser) and
+benchmarks/bench.py. Debian's `chromium` and `chromium-driver` packages,
+driven through selenium (pinned in requirements-test.txt). `.ci/run` installs
+them; when they are missing the tests fail with the command to install them,
+never skip.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import json
 import shutil
 import tempfile
 import threading
-import time
+from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -70,7 +72,7 @@ def chromium(width: int = 1280, height: int = 900):
             options.add_argument(flag)
         options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
         driver = webdriver.Chrome(options=options, service=Service(driver_path))
-        driver.set_script_timeout(30)
+        driver.set_script_timeout(60)
         # A window is never narrower than ~500 px; a phone's viewport is emulated instead.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
@@ -80,35 +82,56 @@ def chromium(width: int = 1280, height: int = 900):
             driver.quit()
 
 
+# Loaded, scrolled to the end as a reader would (lazy images and fonts load
+# then), MathJax typeset, fonts and images ready; then `arguments[0]` ms more
+# for requests those start.
 SETTLE = """
-const done = arguments[arguments.length - 1];
+const linger = arguments[0], done = arguments[arguments.length - 1];
 const wait = () => {
-  if (document.readyState !== "complete") return setTimeout(wait, 50);
-  window.scrollTo(0, document.body.scrollHeight);  // lazy images load as a reader scrolls
+  if (document.readyState !== "complete" || !document.body) return setTimeout(wait, 50);
+  window.scrollTo(0, document.body.scrollHeight);
   const math = window.MathJax && MathJax.startup && MathJax.startup.promise;
   const images = [...document.images].map((im) => im.decode().catch(() => null));
-  Promise.all([Promise.resolve(math), document.fonts.ready, ...images]).then(() => setTimeout(done, 200));
+  Promise.all([Promise.resolve(math), document.fonts.ready, ...images]).then(() => setTimeout(done, linger));
 };
 wait();
 """
 
 
-def open_page(driver, url: str) -> None:
+def open_page(driver, url: str, linger_ms: int = 200) -> None:
+    """Load url and wait until it has settled (see SETTLE)."""
     driver.get(url)
-    driver.execute_async_script(SETTLE)
+    driver.execute_async_script(SETTLE, linger_ms)
 
 
 def console_errors(driver) -> list[str]:
     return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
 
 
-def requested_urls(driver) -> list[str]:
-    urls = []
+@dataclass
+class Request:
+    url: str
+    status: int | None = None  # None: no response seen (failed, or still under way)
+    failed: bool = False  # the network failed it (not a cancel)
+
+
+def requests(driver) -> list[Request]:
+    """Every request the page made since the performance log was last read, in order, one per request id."""
+    seen: dict[str, Request] = {}
     for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
+        params = message.get("params", {})
         if message["method"] == "Network.requestWillBeSent":
-            urls.append(message["params"]["request"]["url"])
-    return urls
+            seen[params["requestId"]] = Request(params["request"]["url"])
+        elif message["method"] == "Network.responseReceived" and params["requestId"] in seen:
+            seen[params["requestId"]].status = params["response"]["status"]
+        elif message["method"] == "Network.loadingFailed" and not params.get("canceled") and params["requestId"] in seen:
+            seen[params["requestId"]].failed = True
+    return list(seen.values())
+
+
+def requested_urls(driver) -> list[str]:
+    return [r.url for r in requests(driver)]
 
 
 def foreign(urls: list[str]) -> list[str]:
@@ -126,37 +149,20 @@ def undecoded_images(driver) -> list[str]:
         "return [...document.images].filter((im) => !(im.complete && im.naturalWidth > 0)).map((im) => im.src)")
 
 
-def measure_explorer(site: Path, page: str = "notebooks/02_walkthrough.html", repeat: int = 5) -> dict:
-    """Milliseconds to recompute and redraw every stage after a settings change, for 8 and 64 tokens.
+# innerHTML does not run scripts: each is replaced by a fresh copy, which does.
+_APPEND_HTML = """
+const box = document.createElement('div');
+box.innerHTML = arguments[0];
+document.body.append(box);
+box.querySelectorAll('script').forEach((old) => {
+  const s = document.createElement('script');
+  for (const a of old.attributes) s.setAttribute(a.name, a.value);
+  s.textContent = old.textContent;
+  old.replaceWith(s);
+});
+"""
 
-    For `make bench` (machines here are shared: never a test). 8 tokens: the
-    explorer on `page`; 64 tokens: the same page with a second explorer made
-    from 64 random rows, added by script.
-    """
-    import attn_steps as ats
-    import numpy as np
 
-    X64 = ats.as_frame(np.random.default_rng(0).standard_normal((64, 10)))
-    extra = ats.explore(X64).html
-    timing = """
-    const root = arguments[0], times = [];
-    for (let k = 0; k < arguments[1]; k++) {
-      const t = performance.now();
-      root.attnExplorer.set({seed: k + 1, d_k: 6 + (k % 3)});
-      times.push(performance.now() - t);
-    }
-    return Math.min(...times);
-    """
-    with serve(site) as base, chromium() as driver:
-        open_page(driver, base + page)
-        roots = driver.find_elements("css selector", "[data-attn-explorer]")
-        ms8 = driver.execute_script(timing, roots[0], repeat)
-        driver.execute_script(
-            "const d = document.createElement('div'); d.innerHTML = arguments[0]; document.body.append(d);"
-            "d.querySelectorAll('script').forEach((s) => { const t = document.createElement('script');"
-            " for (const a of s.attributes) t.setAttribute(a.name, a.value);"
-            " t.textContent = s.textContent; s.replaceWith(t); });", extra)
-        time.sleep(0.5)
-        roots = driver.find_elements("css selector", "[data-attn-explorer]")
-        ms64 = driver.execute_script(timing, roots[-1], repeat)
-    return {"8 tokens": ms8, "64 tokens": ms64}
+def append_html(driver, html: str) -> None:
+    """Add HTML with its scripts (e.g. another ats.explore(...).html) to the end of the open page, and run them."""
+    driver.execute_script(_APPEND_HTML, html)
