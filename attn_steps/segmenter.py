@@ -41,7 +41,7 @@ HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
 SKIP = re.compile(r"(\r\n|\s)")
 ENG = re.compile("[a-zA-Z0-9]")
 
-BUDGET = 20_000  # most frequent words kept besides the corpus's; see tools/make_segmenter_dict.py
+BUDGET = 16_000  # most frequent words kept besides the corpus's; see tools/make_segmenter_dict.py
 SOURCE = "jieba 0.42.1 dict.txt (MIT licence)"
 
 
