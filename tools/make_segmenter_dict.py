@@ -7,7 +7,8 @@ same bytes.
 
 How the dictionary is cut (attn_steps.segmenter.site_dictionary):
   - the BUDGET (16 000) most frequent words of dict.txt's 349 046 lines, ties in file order;
-  - plus every dict.txt word that occurs anywhere inside a sentence of the 苹果 corpus
+  - plus every dict.txt word that occurs anywhere inside a chapter's sentence (segmenter.CHAPTER_SENTENCES)
+    or a sentence of the 苹果 corpus
     (all the candidates jieba's DAG has there, so those sentences cut exactly as jieba cuts them);
   - jieba's total count (the sum over every line) is kept, so each log P(word) is jieba's.
 
