@@ -35,11 +35,11 @@ def word_vectors(words, dim: int = 10) -> np.ndarray:
     than one call per word: for a dictionary of 20 000 words that is minutes
     against seconds, and the tests check the numbers are bit for bit embed's.
     """
-    from spacy.tokens import Doc
-
     words = _check_words(words)
     dim = _check_dim(dim)
-    nlp = _pipeline(_use_real(None))
+    nlp = _pipeline(_use_real(None))  # first: it imports spaCy with its import-time warnings silenced
+    from spacy.tokens import Doc
+
     docs = nlp.pipe((Doc(nlp.vocab, words=[w]) for w in words), batch_size=1000)
     return np.array([doc[0].vector[:dim] for doc in docs], dtype=np.float64)
 

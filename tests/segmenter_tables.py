@@ -1,0 +1,16 @@
+"""The site's two lazily loaded tables, built once per test run (as tools/make_segmenter_dict.py builds them)."""
+
+from __future__ import annotations
+
+import functools
+
+from attn_steps import segmenter, wordvecs
+
+DIM = 10
+
+
+@functools.lru_cache(maxsize=1)
+def site_tables() -> tuple[dict, dict]:
+    """(segmenter.to_json of the site dictionary, wordvecs.export_table of it at dim 10): about 15 s."""
+    d = segmenter.site_dictionary()
+    return segmenter.to_json(d), wordvecs.export_table(d, DIM)
