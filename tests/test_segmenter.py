@@ -193,3 +193,16 @@ def test_the_dictionary_is_the_same_every_time_and_keeps_jiebas_total():
 def test_bad_input_gets_a_clear_error(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_how_often_jiebas_hmm_cuts_otherwise_is_measured(jieba, capsys):
+    # The stand-in's ats.segment (spaCy's jieba tokenizer) cuts with jieba's HMM on: it joins runs
+    # of single characters no dictionary word covers into new words (这箱, 放久, 就会变), which this
+    # segmenter, like jieba's HMM=False, leaves as characters. On these sentences a typed sentence
+    # on the site is cut otherwise than in the chapters (the trained model cuts with pkuseg).
+    d = sg.site_dictionary()
+    corpus = list(ats.apple_sentences()["text"])
+    same = sum(sg.cut(t, d) == jieba.lcut(t) for t in corpus)
+    with capsys.disabled():
+        print(f"\njieba with its HMM (the stand-in's ats.segment): {same}/{len(corpus)} corpus sentences cut the same")
+    assert 0.6 * len(corpus) <= same < len(corpus)
