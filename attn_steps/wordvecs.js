@@ -6,6 +6,8 @@
  * per column: value = q · scale[c]. Per word, no context: unlike the chapters'
  * tok2vec vectors, 苹果 has one row whatever surrounds it.
  *
+ * headVerdict runs chapter 4's trained head from its own two-column table (export_head_table).
+ *
  * Pure functions: no DOM, no state. Defines AttnWordVecs (module.exports under Node).
  */
 (function (root) {
@@ -42,7 +44,24 @@
     return { X, missing };
   }
 
-  const api = { loadTable, lookup };
+  // Chapter 4's head from wordvecs.export_head_table: each row is [scaled score against 苹果's query,
+  // vote (v·u)]. tokens as training.head_tokens makes them -> {sense, p, weights} or {unknown: [words]}.
+  function headVerdict(tokens, table, rows) {
+    const unknown = tokens.filter((t) => !rows.index.has(t));
+    if (unknown.length) return { unknown };
+    const target = tokens.indexOf(table.target);
+    if (target < 0) throw new Error(`the sentence has no ${table.target}: the head classifies that word`);
+    if (tokens.length < 2) throw new Error(`the head needs a word besides ${table.target} to look at`);
+    const s = tokens.map((t) => rows.values[2 * rows.index.get(t)]);
+    const r = tokens.map((t) => rows.values[2 * rows.index.get(t) + 1]);
+    const top = Math.max(...s.filter((_, i) => i !== target));
+    const e = s.map((v, i) => (i === target ? 0 : Math.exp(v - top)));
+    const total = e.reduce((a, b) => a + b, 0), weights = e.map((v) => v / total);
+    const prob = 1 / (1 + Math.exp(-(weights.reduce((a, w, i) => a + w * r[i], 0) + table.b)));
+    return prob > 0.5 ? { sense: table.senses[1], p: prob, weights } : { sense: table.senses[0], p: 1 - prob, weights };
+  }
+
+  const api = { loadTable, lookup, headVerdict };
   if (typeof module === "object" && module.exports) module.exports = api;
   else root.AttnWordVecs = Object.freeze(api);
 })(typeof globalThis !== "undefined" ? globalThis : this);

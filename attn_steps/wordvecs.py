@@ -9,7 +9,8 @@ font draws, and printable ASCII), quantised to 16 bits with one scale per
 column: value ≈ scale[c] · q, q an integer in −32767..32767. `wordvecs.js` decodes it.
 
 Unlike the chapters' contextual tok2vec vectors, these are per word: 苹果 has
-one row whatever surrounds it.
+one row whatever surrounds it. Chapter 4's trained head (context=False) needs
+even less per word, two numbers (export_head_table, head_verdict).
 """
 
 from __future__ import annotations
@@ -124,6 +125,57 @@ def lookup(words, vectors: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
     X.attrs.update(source=vectors.attrs.get("source", ""), tokens=words, context=False, stage="X", formula="X",
                    kind="signed")
     return X, missing
+
+
+# ---- chapter 4's trained head, per word ----------------------------------------
+
+
+def export_head_table(head, d) -> dict:
+    """What chapter 4's page needs to run a trained head (context=False) on a typed sentence, per word.
+
+    With per-word vectors 苹果's query q = LN(x_苹果)·Wq is one fixed row, so each word i
+    needs only two numbers: its scaled score s_i = q·(LN(x_i)·Wk)/√d_k and its vote
+    r_i = (LN(x_i)·Wv)·u; then w = softmax(s) over the words but the target, and
+    p(品牌) = σ(Σ w_i r_i + b). Two int16 columns per row instead of 96.
+    """
+    from .attention import layer_norm
+    from .training import SENSES, TARGET
+
+    settings = head.settings
+    if settings["context"] or settings["self_attend"]:
+        raise ValueError("only a head trained with context=False and self_attend=False reads one fixed query per word")
+    tokens = table_tokens(d.words)
+    X = layer_norm(word_vectors(tokens, settings["dim"])).to_numpy()  # (n, dim)
+    p = head.params
+    q = X[tokens.index(TARGET)] @ p.Wq  # (d_k,)
+    columns = np.stack([(X @ p.Wk) @ q / np.sqrt(p.Wq.shape[1]), (X @ p.Wv) @ p.u], axis=1)  # (n, 2)
+    qs, scale = quantise(columns)
+    return {"source": head.source, "senses": list(SENSES), "target": TARGET, "b": float(p.b), "dim": 2,
+            "dictionary_words": len(d.words), "last_word": d.words[-1], "extra": "".join(tokens[len(d.words):]),
+            "scale": [float(x) for x in scale], "vectors": base64.b64encode(qs.tobytes()).decode("ascii")}
+
+
+def head_verdict(tokens, table: dict, rows: pd.DataFrame) -> tuple[str, float, pd.Series]:
+    """(sense, its probability, 苹果's attention row) from export_head_table's numbers: head.predict's, per word.
+
+    rows = load_table(table, d). tokens are the head's (training.head_tokens: 苹果 split
+    out, no punctuation); the first 苹果 is the query and may not attend to itself.
+    """
+    tokens = _check_words(tokens)
+    if table["target"] not in tokens:
+        raise ValueError(f"the sentence has no {table['target']}: the head classifies that word")
+    unknown = [t for t in tokens if t not in rows.index]
+    if unknown:
+        raise ValueError(f"the table has no vector for {unknown}: the head cannot read them")
+    s, r = rows.loc[tokens, 0].to_numpy(), rows.loc[tokens, 1].to_numpy()
+    allowed = np.arange(len(tokens)) != tokens.index(table["target"])
+    if not allowed.any():
+        raise ValueError(f"the head needs a word besides {table['target']} to look at")
+    w = np.where(allowed, np.exp(s - s[allowed].max()), 0.0)
+    w /= w.sum()
+    prob = 1 / (1 + np.exp(-(w @ r + table["b"])))
+    sense, p = (table["senses"][1], prob) if prob > 0.5 else (table["senses"][0], 1 - prob)
+    return sense, float(p), pd.Series(w, index=unique_labels(tokens), name=table["target"])
 
 
 # ---- every stage as CSV ------------------------------------------------------

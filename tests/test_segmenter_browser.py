@@ -20,7 +20,7 @@ from attn_steps import segmenter as sg
 from attn_steps import wordvecs as wv
 
 from . import browser
-from .segmenter_tables import site_tables
+from .segmenter_tables import head_and_table, site_tables
 from .test_segmenter import AWKWARD, chapter_sentences, chapter_strings
 
 PACKAGE = Path(ats.__file__).resolve().parent
@@ -28,10 +28,12 @@ PAGE = """<!doctype html><meta charset="utf-8"><title>segmenter</title><link rel
 <script src="segmenter.js"></script><script src="wordvecs.js"></script>"""
 LOAD = """
 const done = arguments[arguments.length - 1];
-Promise.all(["segmenter-dict.json", "wordvecs-d10.json"].map((f) => fetch(f).then((r) => r.json())))
-  .then(([dict, table]) => {
+Promise.all(["segmenter-dict.json", "wordvecs-d10.json", "head.json"].map((f) => fetch(f).then((r) => r.json())))
+  .then(([dict, table, head]) => {
     window.dict = AttnSegmenter.fromJson(dict);
     window.vectors = AttnWordVecs.loadTable(table, window.dict);
+    window.head = head;
+    window.headRows = AttnWordVecs.loadTable(head, window.dict);
     done(window.dict.words.length);
   }).catch((e) => done(String(e)));
 """
@@ -49,6 +51,7 @@ def page(tmp_path_factory):
         (site / name).write_text((PACKAGE / name).read_text(encoding="utf-8"), encoding="utf-8")
     for name, table in zip(("segmenter-dict.json", "wordvecs-d10.json"), site_tables()):
         (site / name).write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
+    (site / "head.json").write_text(json.dumps(head_and_table()[1], ensure_ascii=False), encoding="utf-8")
     with browser.serve(site) as url, browser.chromium() as driver:
         driver.get(url + "index.html")
         assert driver.execute_async_script(LOAD) == len(sg.site_dictionary().words)
@@ -101,6 +104,24 @@ def test_javascript_decodes_the_vectors_python_decodes(page):
     rows = [i for i in range(len(words)) if i not in missing]
     assert [theirs["X"][i] for i in rows] == X.iloc[rows].to_numpy().tolist()  # the same products, bit for bit
     assert all(theirs["X"][i] is None for i in missing)
+
+
+def test_javascript_runs_chapter_4s_head_as_python(page):
+    from attn_steps.training import head_tokens
+
+    table = head_and_table()[1]
+    rows = wv.load_table(table, sg.site_dictionary())
+    sentences = [head_tokens(t) for t in ats.apple_sentences()["text"]]
+    known = [t for t in sentences if all(w in rows.index for w in t)]
+    theirs = page.execute_script(
+        "return arguments[0].map((t) => AttnWordVecs.headVerdict(t, window.head, window.headRows));", sentences)
+    assert len(known) > 300 and [t for t, v in zip(sentences, theirs) if "unknown" in v] == [
+        t for t in sentences if t not in known]
+    for tokens, verdict in zip(sentences, theirs):
+        if tokens in known:
+            sense, p, row = wv.head_verdict(tokens, table, rows)
+            assert verdict["sense"] == sense and verdict["p"] == pytest.approx(p, abs=1e-12)
+            assert verdict["weights"] == pytest.approx(row.to_list(), abs=1e-12)
 
 
 def test_javascript_refuses_bad_input_with_a_message(page):

@@ -7,6 +7,7 @@ than the tests say, tables too heavy for the page, or a half-written folder of C
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 
@@ -19,7 +20,7 @@ from attn_steps import segmenter as sg
 from attn_steps import wordvecs as wv
 
 from .conftest import TEXT1, TEXT2
-from .segmenter_tables import site_tables
+from .segmenter_tables import head_and_table, site_tables
 
 # Largest change quantisation may make to each stage (d_model 10, d_k 6, seed 0; the stand-in's
 # scores reach tens after ÷√d_k, so the softmax is nearly one-hot and amplifies any change).
@@ -184,3 +185,39 @@ def test_a_file_in_the_way_gets_a_clear_error(steps, tmp_path):
     (tmp_path / "out").write_text("x", encoding="utf-8")
     with pytest.raises(NotADirectoryError, match="is a file"):
         wv.steps_to_csv(steps, tmp_path / "out")
+
+
+# ---- chapter 4's head, per word ---------------------------------------------------
+
+
+def test_the_head_from_its_table_agrees_with_predict_and_attention_row(capsys):
+    from attn_steps.training import head_tokens
+
+    head, table = head_and_table()
+    rows = wv.load_table(table, sg.site_dictionary())
+    worst_p = worst_w = 0.0
+    skipped = 0
+    for text in ats.apple_sentences()["text"]:
+        tokens = head_tokens(text)
+        if any(t not in rows.index for t in tokens):  # a word jieba's HMM made up (这箱): not in the table
+            skipped += 1
+            continue
+        sense, p, row = wv.head_verdict(tokens, table, rows)
+        assert (sense, pytest.approx(p, abs=2e-3)) == head.predict(text)
+        worst_p = max(worst_p, abs(p - head.predict(text)[1]))
+        worst_w = max(worst_w, float(np.abs(row.to_numpy() - head.attention_row(text).to_numpy()).max()))
+    size = len(gzip.compress(json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode(), 9))
+    with capsys.disabled():
+        print(f"\nhead table {size / 1000:.0f} kB gzipped; {434 - skipped} sentences: probability within {worst_p:.1g}, "
+              f"苹果's attention row within {worst_w:.1g} of head.predict / attention_row")
+    assert worst_p < 2e-3 and worst_w < 2e-3 and skipped < 434 / 3 and size < 150_000
+
+
+def test_the_head_table_refuses_what_the_head_cannot_read():
+    head, table = head_and_table()
+    rows = wv.load_table(table, sg.site_dictionary())
+    for tokens, match in ((["我", "喜欢"], "no 苹果"), (["苹果"], "a word besides"), (["苹果", "iPhone15"], "no vector")):
+        with pytest.raises(ValueError, match=match):
+            wv.head_verdict(tokens, table, rows)
+    with pytest.raises(ValueError, match="context=False"):
+        wv.export_head_table(dataclasses.replace(head, settings={**head.settings, "context": True}), sg.site_dictionary())
