@@ -36,7 +36,9 @@
       freq.set(word, counts[i]);
       for (let end = 1; end < word.length; end++) if (!freq.has(word.slice(0, end))) freq.set(word.slice(0, end), 0);
     });
-    if (!Number.isInteger(total) || total < Math.max(1, ...counts)) throw new Error("total must be at least every count");
+    if (!Number.isInteger(total) || total < counts.reduce((a, b) => Math.max(a, b), 1)) {
+      throw new Error("total must be at least every count");
+    }
     const kept = [...freq].filter(([, c]) => c > 0).map(([w]) => w);
     return { freq, total, words: kept, source: source || "", logTotal: Math.log(total) };
   }

@@ -43,6 +43,28 @@ ENG = re.compile("[a-zA-Z0-9]")
 
 BUDGET = 16_000  # most frequent words kept besides the corpus's; see tools/make_segmenter_dict.py
 SOURCE = "jieba 0.42.1 dict.txt (MIT licence)"
+# jieba's LICENSE (github.com/fxsjy/jieba; the wheel ships none): the MIT licence asks that its notice
+# go with every substantial portion, so the site's dictionary table carries it.
+JIEBA_LICENCE = """The MIT License (MIT)
+
+Copyright (c) 2013 Sun Junyi
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of
+this software and associated documentation files (the "Software"), to deal in
+the Software without restriction, including without limitation the rights to
+use, copy, modify, merge, publish, distribute, sublicense, and/or sell copies of
+the Software, and to permit persons to whom the Software is furnished to do so,
+subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all
+copies or substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR
+IMPLIED, INCLUDING BUT NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS
+FOR A PARTICULAR PURPOSE AND NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR
+COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
+IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
+CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE."""
 # The sentences the chapters segment besides the corpus's (tests/test_segmenter.py finds them in
 # the notebooks and fails when one is missing here): their words are kept whatever the budget.
 CHAPTER_SENTENCES = ("我喜欢的水果是橙子和苹果", "我爱我的家", "相比苹果我更加喜欢国产的华为", "我的苹果手机没电了。",
@@ -271,5 +293,6 @@ def full_dictionary() -> Dictionary:
 
 
 def to_json(d: Dictionary) -> dict:
-    """What segmenter.js loads: the words and their counts, jieba's total, where they came from."""
-    return {"source": d.source, "total": d.total, "words": list(d.words), "counts": [d.freq[w] for w in d.words]}
+    """What segmenter.js loads: the words and their counts, jieba's total, where they came from and its licence."""
+    return {"source": d.source, "licence": JIEBA_LICENCE, "total": d.total, "words": list(d.words),
+            "counts": [d.freq[w] for w in d.words]}
