@@ -32,8 +32,10 @@ import functools
 import importlib.util
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 # jieba 0.42.1's own patterns (jieba/__init__.py): what it cuts with the dictionary,
 # what it treats as whitespace, and which single tokens it joins into Latin runs.
@@ -75,7 +77,7 @@ CHAPTER_SENTENCES = ("我喜欢的水果是橙子和苹果", "我爱我的家", 
 class Dictionary:
     """A prefix dictionary: counts of words (and 0 for prefixes that are no word), and jieba's total."""
 
-    freq: dict  # word or prefix -> count; a count of 0 marks a prefix only
+    freq: Mapping  # word or prefix -> count; a count of 0 marks a prefix only
     total: int  # sum of the counts of jieba's full dict.txt, so log P(word) is jieba's
     words: tuple  # the words kept (count > 0), in the order they were given
     source: str = SOURCE
@@ -105,7 +107,7 @@ def prefix_dict(entries, total: int, source: str = SOURCE) -> Dictionary:
     if isinstance(total, bool) or not isinstance(total, int) or total < max(freq.values(), default=1):
         raise ValueError(f"total must be a whole number at least as large as every count, got {total!r}")
     words = tuple(w for w, c in freq.items() if c > 0)
-    return Dictionary(freq, total, words, source)
+    return Dictionary(MappingProxyType(freq), total, words, source)  # read-only: site_dictionary is shared
 
 
 def dag(sentence: str, d: Dictionary) -> list[list[int]]:
@@ -231,7 +233,8 @@ def _check(text, d: Dictionary | None) -> Dictionary:
 
 
 def jieba_dict_path() -> Path:
-    """Where the installed jieba keeps dict.txt (found without importing jieba, which logs on import)."""
+    """Where the installed jieba keeps dict.txt, found without importing jieba (whose import of
+    pkg_resources warns under setuptools 80, which the book's build would take for an error)."""
     spec = importlib.util.find_spec("jieba")
     if spec is None or not spec.submodule_search_locations:
         raise FileNotFoundError("jieba is not installed, and its dict.txt is the segmenter's source: "
@@ -274,7 +277,8 @@ def trim(entries, total: int, budget: int = BUDGET, keep=()) -> Dictionary:
         if word in chosen and word not in seen:
             seen.add(word)
             kept.append((word, latest[word]))
-    return prefix_dict(kept, total, f"{SOURCE}: the {budget} most frequent words and {len(keep)} the book's sentences need")
+    source = f"{SOURCE}: the {budget} most frequent words and the {len(keep)} found in the book's sentences"
+    return prefix_dict(kept, total, source)
 
 
 @functools.lru_cache(maxsize=1)
