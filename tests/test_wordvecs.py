@@ -98,9 +98,9 @@ def test_quantisation_changes_every_stage_by_less_than_its_bound(table, vectors,
         X, missing = wv.lookup(words, vectors)
         assert missing == []
         exact = ats.self_attention(ats.embed(words, dim=10, context=False), W).stages()
-        table = ats.self_attention(X, W).stages()
+        decoded = ats.self_attention(X, W).stages()
         for stage in BOUNDS:
-            worst[stage] = max(worst[stage], float(np.abs(exact[stage].to_numpy() - table[stage].to_numpy()).max()))
+            worst[stage] = max(worst[stage], float(np.abs(exact[stage].to_numpy() - decoded[stage].to_numpy()).max()))
     with capsys.disabled():
         print("\nlargest change from int16 vectors: " + ", ".join(f"{k} {v:.2g}" for k, v in worst.items()))
     assert worst["X"] <= max(table["scale"]) / 2 + 1e-12
