@@ -1,0 +1,219 @@
+"""Per-word vectors for the browser, and every stage as CSV files a reader can take away.
+
+On the static site a reader types a sentence; the page segments it
+(segmenter.js) and needs X without a kernel. So at build time we export
+`embed(words, dim, context=False)` (each word embedded on its own, no
+neighbours) for every word of the segmenter's dictionary and for every
+character its fallback may produce (the GB2312 characters, which the site's
+font draws, and printable ASCII), quantised to 16 bits with one scale per
+column: value ≈ scale[c] · q, q an integer in −32767..32767. `wordvecs.js` decodes it.
+
+Unlike the chapters' contextual tok2vec vectors, these are per word: 苹果 has
+one row whatever surrounds it. Chapter 4's trained head (context=False) needs
+even less per word, two numbers (export_head_table, head_verdict).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .embeddings import REAL_SOURCE, STAND_IN_SOURCE, _check_dim, _check_words, _pipeline, _use_real, unique_labels
+
+LEVELS = 32767  # symmetric int16: −32767..32767, so 0 stays exactly 0
+
+
+def word_vectors(words, dim: int = 10) -> np.ndarray:
+    """(n, dim) the first dim numbers of each word's vector on its own: embed(words, dim, context=False).
+
+    The same pipeline, fed as one batch (nlp.pipe of one-word documents) rather
+    than one call per word: for a dictionary of 20 000 words that is minutes
+    against seconds, and the tests check the numbers are bit for bit embed's.
+    """
+    words = _check_words(words)
+    dim = _check_dim(dim)
+    nlp = _pipeline(_use_real(None))  # first: it imports spaCy with its import-time warnings silenced
+    from spacy.tokens import Doc
+
+    docs = nlp.pipe((Doc(nlp.vocab, words=[w]) for w in words), batch_size=1000)
+    return np.array([doc[0].vector[:dim] for doc in docs], dtype=np.float64)
+
+
+def fallback_chars() -> list[str]:
+    """The single characters a fallback token may be: GB2312 (hanzi, punctuation, full-width forms) and ASCII."""
+    chars = [chr(c) for c in range(0x21, 0x7F)]
+    for hi in range(0xA1, 0xF8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                char = bytes((hi, lo)).decode("gb2312")
+            except UnicodeDecodeError:
+                continue
+            if not char.isspace():  # U+3000, the ideographic space, is a separator, never a token
+                chars.append(char)
+    return chars
+
+
+def table_tokens(dictionary_words) -> list[str]:
+    """The dictionary's words, then every fallback character that is not already one of them."""
+    words = list(dictionary_words)
+    known = set(words)
+    return words + [c for c in fallback_chars() if c not in known]
+
+
+def quantise(V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, d) floats -> ((n, d) int16, (d,) scale): V ≈ q · scale, the error at most scale/2 per entry.
+
+    16 bits, not 8: the stand-in's scores are large (tens after ÷√d_k), so the softmax
+    is nearly one-hot and 8 bits moved some weights by more than 0.5 (measured in
+    tests/test_wordvecs.py); 16 bits keep every stage within a few thousandths.
+    """
+    V = np.asarray(V, dtype=np.float64)
+    if V.ndim != 2 or not np.isfinite(V).all():
+        raise ValueError(f"quantise takes a finite 2-D array (tokens × dim), got shape {V.shape}")
+    peak = np.abs(V).max(axis=0)  # (d,)
+    scale = np.where(peak > 0, peak / LEVELS, 1.0)  # a column of zeros: any scale decodes to 0
+    return np.rint(V / scale).astype("<i2"), scale
+
+
+def dequantise(q: np.ndarray, scale) -> np.ndarray:
+    """(n, d) integers and (d,) scale -> (n, d) floats: what the browser computes from the table."""
+    return q.astype(np.float64) * np.asarray(scale, dtype=np.float64)
+
+
+def export_table(d, dim: int = 10) -> dict:
+    """The JSON the browser loads for dictionary d: scales and the rows as one base64 string.
+
+    Rows follow d.words, then `extra` (the fallback characters that are no word),
+    so the table does not repeat the dictionary's words; vectors holds
+    rows·dim little-endian int16, row after row. wordvecs.js decodes it.
+    """
+    extra = table_tokens(d.words)[len(d.words):]
+    q, scale = quantise(word_vectors([*d.words, *extra], dim))
+    source = REAL_SOURCE if _use_real(None) else STAND_IN_SOURCE
+    return {"source": source, "context": False, "dim": int(dim), "dictionary_words": len(d.words),
+            "last_word": d.words[-1], "extra": "".join(extra), "scale": [float(s) for s in scale],
+            "vectors": base64.b64encode(q.tobytes()).decode("ascii")}
+
+
+def load_table(table: dict, d) -> pd.DataFrame:
+    """The exported table back as a DataFrame (one row per token), as the browser reads it."""
+    if table["dictionary_words"] != len(d.words) or table["last_word"] != d.words[-1]:
+        raise ValueError("this vector table was exported for another dictionary: export it again from this one")
+    tokens = [*d.words, *table["extra"]]
+    q = np.frombuffer(base64.b64decode(table["vectors"]), dtype="<i2").reshape(len(tokens), table["dim"])
+    vectors = pd.DataFrame(dequantise(q, table["scale"]), index=pd.Index(tokens, name="token"))
+    vectors.attrs["source"] = table["source"]
+    return vectors
+
+
+def lookup(words, vectors: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
+    """words -> (X, missing): each word's row of the table (NaN when the table lacks it) and those positions.
+
+    A word the table lacks (a Latin run such as iPhone15, a character outside
+    GB2312, an emoji) is reported, never given a silent zero row.
+    """
+    words = _check_words(words)
+    missing = [i for i, w in enumerate(words) if w not in vectors.index]
+    X = vectors.reindex(words)
+    X.index = pd.Index(unique_labels(words), name="token")
+    X.attrs.update(source=vectors.attrs.get("source", ""), tokens=words, context=False, stage="X", formula="X",
+                   kind="signed")
+    return X, missing
+
+
+# ---- chapter 4's trained head, per word ----------------------------------------
+
+
+def export_head_table(head, d) -> dict:
+    """What chapter 4's page needs to run a trained head (context=False) on a typed sentence, per word.
+
+    With per-word vectors 苹果's query q = LN(x_苹果)·Wq is one fixed row, so each word i
+    needs only two numbers: its scaled score s_i = q·(LN(x_i)·Wk)/√d_k and its vote
+    r_i = (LN(x_i)·Wv)·u; then w = softmax(s) over the words but the target, and
+    p(品牌) = σ(Σ w_i r_i + b). Two int16 columns per row instead of 96.
+    """
+    from .attention import layer_norm
+    from .training import SENSES, TARGET
+
+    settings = head.settings
+    if settings["context"] or settings["self_attend"]:
+        raise ValueError("only a head trained with context=False and self_attend=False reads one fixed query per word")
+    tokens = table_tokens(d.words)
+    X = layer_norm(word_vectors(tokens, settings["dim"])).to_numpy()  # (n, dim)
+    p = head.params
+    q = X[tokens.index(TARGET)] @ p.Wq  # (d_k,)
+    columns = np.stack([(X @ p.Wk) @ q / np.sqrt(p.Wq.shape[1]), (X @ p.Wv) @ p.u], axis=1)  # (n, 2)
+    qs, scale = quantise(columns)
+    return {"source": head.source, "senses": list(SENSES), "target": TARGET, "b": float(p.b), "dim": 2,
+            "dictionary_words": len(d.words), "last_word": d.words[-1], "extra": "".join(tokens[len(d.words):]),
+            "scale": [float(x) for x in scale], "vectors": base64.b64encode(qs.tobytes()).decode("ascii")}
+
+
+def head_verdict(tokens, table: dict, rows: pd.DataFrame) -> tuple[str, float, pd.Series]:
+    """(sense, its probability, 苹果's attention row) from export_head_table's numbers: head.predict's, per word.
+
+    rows = load_table(table, d). tokens are the head's (training.head_tokens: 苹果 split
+    out, no punctuation); the first 苹果 is the query and may not attend to itself.
+    """
+    tokens = _check_words(tokens)
+    if table["target"] not in tokens:
+        raise ValueError(f"the sentence has no {table['target']}: the head classifies that word")
+    unknown = [t for t in tokens if t not in rows.index]
+    if unknown:
+        raise ValueError(f"the table has no vector for {unknown}: the head cannot read them")
+    s, r = rows.loc[tokens, 0].to_numpy(), rows.loc[tokens, 1].to_numpy()
+    allowed = np.arange(len(tokens)) != tokens.index(table["target"])
+    if not allowed.any():
+        raise ValueError(f"the head needs a word besides {table['target']} to look at")
+    w = np.where(allowed, np.exp(s - s[allowed].max()), 0.0)
+    w /= w.sum()
+    prob = 1 / (1 + np.exp(-(w @ r + table["b"])))
+    sense, p = (table["senses"][1], prob) if prob > 0.5 else (table["senses"][0], 1 - prob)
+    return sense, float(p), pd.Series(w, index=unique_labels(tokens), name=table["target"])
+
+
+# ---- every stage as CSV ------------------------------------------------------
+
+
+def steps_to_csv(steps, folder, *, overwrite: bool = False) -> list[Path]:
+    """One CSV per stage of `steps` (X.csv, Q.csv, ..., weights.csv, output.csv) in `folder`, with labels.
+
+    Rows and columns keep the stage's labels (token names, q0.., k0..); blocked
+    cells of a masked stage are written as -inf. The weights Wq, Wk, Wv go
+    along when steps knows them. The folder appears whole or not at all: the
+    files are written to a temporary folder beside it, which is then renamed.
+    Returns the paths written, in reading order.
+    """
+    stages = getattr(steps, "stages", None)
+    if not callable(stages):
+        raise TypeError(f"steps_to_csv takes the stages of one attention pass (ats.Steps), got {type(steps).__name__}")
+    frames = dict(stages())
+    if getattr(steps, "W", None) is not None:
+        frames.update(steps.W.frames())
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file; give a folder for the CSV files")
+    if folder.exists() and any(folder.iterdir()) and not overwrite:
+        raise FileExistsError(f"{folder} already holds files; choose a new folder or pass overwrite=True")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for name, frame in frames.items():
+            frame.to_csv(staging / f"{name}.csv", encoding="utf-8")
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
+            os.replace(folder, old / folder.name)
+            os.replace(staging, folder)
+            shutil.rmtree(old)
+        else:
+            os.replace(staging, folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return [folder / f"{name}.csv" for name in frames]

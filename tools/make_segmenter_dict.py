@@ -1,0 +1,78 @@
+"""Write the tables the site's segmenter and typed sentences load lazily: the dictionary and the word vectors.
+
+Generated at build time, never committed: both come from what is installed
+(jieba's dict.txt, MIT licence, shipped in the jieba package; the embedding
+source that builds the site), with no network, and the same inputs give the
+same bytes.
+
+How the dictionary is cut (attn_steps.segmenter.site_dictionary):
+  - the BUDGET (16 000) most frequent words of dict.txt's 349 046 lines, ties in file order;
+  - plus every dict.txt word that occurs anywhere inside a chapter's sentence (segmenter.CHAPTER_SENTENCES)
+    or a sentence of the 苹果 corpus
+    (all the candidates jieba's DAG has there, so those sentences cut exactly as jieba cuts them);
+  - jieba's total count (the sum over every line) is kept, so each log P(word) is jieba's.
+
+    .venv/bin/python tools/make_segmenter_dict.py [out_dir]   # default _build/segmenter
+
+writes segmenter-dict.json (segmenter.to_json), wordvecs-d10.json
+(wordvecs.export_table, dim 10) and head-ch4.json (wordvecs.export_head_table of
+the head chapter 4 trains: ats.train_head(the training split, seed=0)), and
+prints their sizes raw and gzipped. About a minute, most of it training the head.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import attn_steps as ats  # noqa: E402
+from attn_steps import segmenter, wordvecs  # noqa: E402
+
+DIM = 10  # the walkthrough's size
+
+
+def dumps(data: dict) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """A page never sees half a table: write beside it, then rename."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+
+
+def build(out_dir: Path) -> dict[str, tuple[int, int]]:
+    """Write both tables into out_dir; their sizes (raw bytes, gzip -9 bytes) by file name."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    d = segmenter.site_dictionary()
+    corpus = ats.apple_sentences()
+    head = ats.train_head(corpus[corpus.split == "train"], seed=0)  # as chapter 4 trains it
+    files = {"segmenter-dict.json": dumps(segmenter.to_json(d)),
+             f"wordvecs-d{DIM}.json": dumps(wordvecs.export_table(d, DIM)),
+             "head-ch4.json": dumps(wordvecs.export_head_table(head, d))}
+    sizes = {}
+    for name, data in files.items():
+        write_atomic(out_dir / name, data)
+        sizes[name] = (len(data), len(gzip.compress(data, 9, mtime=0)))
+    return sizes
+
+
+def main(argv: list[str]) -> None:
+    out_dir = Path(argv[0]) if argv else ROOT / "_build" / "segmenter"
+    sizes = build(out_dir)
+    for name, (raw, packed) in sizes.items():
+        print(f"{out_dir / name}: {raw / 1000:.0f} kB, {packed / 1000:.0f} kB gzipped")
+    print(f"together {sum(p for _, p in sizes.values()) / 1000:.0f} kB gzipped (budget 600 kB on the wire per page)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
