@@ -113,3 +113,16 @@ def mask(M, S) -> np.ndarray:
             "distribution (its softmax would be 0/0); let every query see at least one key, for example itself"
         )
     return values
+
+
+def words(value) -> list[str]:
+    """A list of words for embed(..., context=False) and friends: non-empty strings with no whitespace."""
+    value = list(value)
+    if not value:
+        raise ValueError("the list of words is empty: give at least one word")
+    for w in value:
+        if not isinstance(w, str):
+            raise TypeError(f"every word must be a string (str), got {type(w).__name__}")
+        if not w or w != w.strip() or any(c.isspace() for c in w):
+            raise ValueError(f"a word must be non-empty and contain no whitespace, got {w!r}")
+    return value

@@ -86,7 +86,7 @@ _IMPORT_WARNINGS = (
 
 
 @functools.lru_cache(maxsize=None)
-def _pipeline(real: bool):
+def pipeline(real: bool):
     with warnings.catch_warnings():
         for category, message in _IMPORT_WARNINGS:
             warnings.filterwarnings("ignore", message=message, category=category)
@@ -189,19 +189,7 @@ def source_note() -> SourceNote:
     return SourceNote(embedding_source())
 
 
-def _check_words(words) -> list[str]:
-    words = list(words)
-    if not words:
-        raise ValueError("the list of words is empty: give at least one word")
-    for w in words:
-        if not isinstance(w, str):
-            raise TypeError(f"every word must be a string (str), got {type(w).__name__}")
-        if not w or w != w.strip() or any(c.isspace() for c in w):
-            raise ValueError(f"a word must be non-empty and contain no whitespace, got {w!r}")
-    return words
-
-
-def _use_real(model: str | None) -> bool:
+def use_trained_model(model: str | None) -> bool:
     """Whether to embed with the trained model; refuses model= values it does not know."""
     if model not in (None, MODEL):
         raise ValueError(f"model must be None (automatic) or {MODEL!r}, got {model!r}")
@@ -217,7 +205,7 @@ def _use_real(model: str | None) -> bool:
 def segment(text: str, *, model: str | None = None) -> list[str]:
     """The words `embed(text)` makes rows of, without computing any vector: 我 / 喜欢 / 的 / ..."""
     text = checks.text(text)
-    nlp = _pipeline(_use_real(model))
+    nlp = pipeline(use_trained_model(model))
     return [t.text for t in nlp.tokenizer(text) if not t.is_space]
 
 
@@ -226,7 +214,7 @@ def _word_vector(real: bool, word: str) -> np.ndarray:
     """The pipeline's vector of `word` on its own: a one-word document, so no neighbour mixes in."""
     from spacy.tokens import Doc
 
-    nlp = _pipeline(real)
+    nlp = pipeline(real)
     vector = np.array(nlp(Doc(nlp.vocab, words=[word]))[0].vector, dtype=np.float64)
     vector.setflags(write=False)
     return vector
@@ -244,7 +232,7 @@ def embed(text, dim: int = 10, *, model: str | None = None, by: str = "word", co
     offline stand-in; model="zh_core_web_sm" insists on the trained model.
     X.attrs["source"] names the source, X.attrs["tokens"] the raw token texts.
     """
-    words = None if isinstance(text, str) else _check_words(_refuse_non_text(text))
+    words = None if isinstance(text, str) else checks.words(_refuse_non_text(text))
     if words is None:
         text = checks.text(text)
     dim = checks.dim(dim, WIDTH)
@@ -252,8 +240,8 @@ def embed(text, dim: int = 10, *, model: str | None = None, by: str = "word", co
         raise ValueError(f"by must be 'word' or 'char', got {by!r}")
     if words is not None and by != "word":
         raise ValueError("by='char' needs a sentence (str), not a list of words")
-    real = _use_real(model)
-    nlp = _pipeline(real)
+    real = use_trained_model(model)
+    nlp = pipeline(real)
     from spacy.tokens import Doc
 
     if words is None and by == "char":

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .embeddings import REAL_SOURCE, STAND_IN_SOURCE, _check_dim, _check_words, _pipeline, _use_real, unique_labels
+from . import checks
+from .embeddings import REAL_SOURCE, STAND_IN_SOURCE, WIDTH, pipeline, unique_labels, use_trained_model
 
 LEVELS = 32767  # symmetric int16: −32767..32767, so 0 stays exactly 0
 
@@ -36,9 +37,9 @@ def word_vectors(words, dim: int = 10) -> np.ndarray:
     than one call per word: for a dictionary of 20 000 words that is minutes
     against seconds, and the tests check the numbers are bit for bit embed's.
     """
-    words = _check_words(words)
-    dim = _check_dim(dim)
-    nlp = _pipeline(_use_real(None))  # first: it imports spaCy with its import-time warnings silenced
+    words = checks.words(words)
+    dim = checks.dim(dim, WIDTH)
+    nlp = pipeline(use_trained_model(None))  # first: it imports spaCy with its import-time warnings silenced
     from spacy.tokens import Doc
 
     docs = nlp.pipe((Doc(nlp.vocab, words=[w]) for w in words), batch_size=1000)
@@ -95,7 +96,7 @@ def export_table(d, dim: int = 10) -> dict:
     """
     extra = table_tokens(d.words)[len(d.words):]
     q, scale = quantise(word_vectors([*d.words, *extra], dim))
-    source = REAL_SOURCE if _use_real(None) else STAND_IN_SOURCE
+    source = REAL_SOURCE if use_trained_model(None) else STAND_IN_SOURCE
     return {"source": source, "context": False, "dim": int(dim), "dictionary_words": len(d.words),
             "last_word": d.words[-1], "extra": "".join(extra), "scale": [float(s) for s in scale],
             "vectors": base64.b64encode(q.tobytes()).decode("ascii")}
@@ -118,7 +119,7 @@ def lookup(words, vectors: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
     A word the table lacks (a Latin run such as iPhone15, a character outside
     GB2312, an emoji) is reported, never given a silent zero row.
     """
-    words = _check_words(words)
+    words = checks.words(words)
     missing = [i for i, w in enumerate(words) if w not in vectors.index]
     X = vectors.reindex(words)
     X.index = pd.Index(unique_labels(words), name="token")
@@ -138,14 +139,18 @@ def export_head_table(head, d) -> dict:
     r_i = (LN(x_i)·Wv)·u; then w = softmax(s) over the words but the target, and
     p(品牌) = σ(Σ w_i r_i + b). Two int16 columns per row instead of 96.
     """
-    from .attention import layer_norm
-    from .training import SENSES, TARGET
+    from .corpus import SENSES, TARGET
+    from .layers import layer_norm
+    from .training import with_characters
 
     settings = head.settings
     if settings["context"] or settings["self_attend"]:
         raise ValueError("only a head trained with context=False and self_attend=False reads one fixed query per word")
     tokens = table_tokens(d.words)
-    X = layer_norm(word_vectors(tokens, settings["dim"])).to_numpy()  # (n, dim)
+    X = layer_norm(word_vectors(tokens, settings["dim"]))  # (n, dim)
+    if settings["chars"]:  # as training.features: each word's characters' mean joins its row
+        X = with_characters(X, tokens, lambda letters: word_vectors(letters, settings["dim"]))
+    X = X.to_numpy()  # (n, dim) or (n, 2·dim)
     p = head.params
     q = X[tokens.index(TARGET)] @ p.Wq  # (d_k,)
     columns = np.stack([(X @ p.Wk) @ q / np.sqrt(p.Wq.shape[1]), (X @ p.Wv) @ p.u], axis=1)  # (n, 2)
@@ -161,7 +166,7 @@ def head_verdict(tokens, table: dict, rows: pd.DataFrame) -> tuple[str, float, p
     rows = load_table(table, d). tokens are the head's (training.head_tokens: 苹果 split
     out, no punctuation); the first 苹果 is the query and may not attend to itself.
     """
-    tokens = _check_words(tokens)
+    tokens = checks.words(tokens)
     if table["target"] not in tokens:
         raise ValueError(f"the sentence has no {table['target']}: the head classifies that word")
     unknown = [t for t in tokens if t not in rows.index]

@@ -117,7 +117,7 @@ def test_loading_is_quiet_and_happens_once(capfd):
     assert proc.stderr == ""
     ats.embed(TEXT1)
     ats.embed(TEXT2)
-    assert embeddings._pipeline.cache_info().currsize == 1
+    assert embeddings.pipeline.cache_info().currsize == 1
 
 
 FAKE_MODEL_INIT = '''

@@ -19,7 +19,7 @@ import attn_steps as ats
 from attn_steps import segmenter as sg
 from attn_steps import wordvecs as wv
 
-from . import browser
+from tools import browser
 from .segmenter_tables import head_and_table, site_tables
 from .test_segmenter import AWKWARD, chapter_sentences, chapter_strings
 
