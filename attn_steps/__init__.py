@@ -42,7 +42,8 @@ from .embeddings import (
     word_label,
 )
 from .fonts import use_cjk_font
-from .training import SENSES, TrainedHead, apple_sentences, train_head
+from .corpus import SENSES, apple_sentences
+from .training import TrainedHead, train_head
 from .plotting import heatmap, plot_heads, plot_steps
 from .explorer import Explorer, explore
 

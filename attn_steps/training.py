@@ -25,87 +25,16 @@ score well by looking at them instead of at the words that decide the sense
 from __future__ import annotations
 
 import math
-import unicodedata
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import checks
 from .attention import Steps, Weights, init_weights, self_attention, stable_softmax
-from .embeddings import WIDTH, embed, embedding_source, segment, unique_labels
+from .corpus import SENSES, TARGET, apple_sentences, apple_tokens, check_corpus, head_tokens, is_cue
+from .embeddings import WIDTH, embed, embedding_source, unique_labels
 from .layers import layer_norm
-
-TARGET = "苹果"
-SENSES = ("水果", "品牌")  # label 0 and 1 of the readout
-CORPUS_FILE = Path(__file__).resolve().parent / "data" / "apple_sentences.csv"
-COLUMNS = ("text", "sense")
-
-
-# ---- the corpus -------------------------------------------------------------
-
-
-def apple_sentences() -> pd.DataFrame:
-    """The book's corpus: sentences with 苹果 as fruit or brand, their cue words and a fixed split.
-
-    Columns: text, sense ('水果' or '品牌'), cues (list of words that decide
-    the sense), split ('train' or 'test'). See attn_steps/data/apple_sentences.md.
-    """
-    corpus = pd.read_csv(CORPUS_FILE, dtype=str, keep_default_na=False)
-    corpus["cues"] = corpus["cues"].str.split()
-    return corpus
-
-
-def apple_tokens(text: str) -> list[str]:
-    """The words of text with 苹果 always a token of its own: 苹果手机 -> 苹果 / 手机, 青苹果 -> 青 / 苹果.
-
-    The segmenter fuses 苹果 with a neighbour in many sentences; splitting it
-    out keeps the target token the same word everywhere and leaves the other
-    piece (手机, 汁, 公司 ...) as a word the head can look at. The first
-    苹果 of the text is the target.
-    """
-    text = checks.text(text)
-    if TARGET not in text:
-        raise ValueError(f"the sentence has no {TARGET}: the head classifies the word {TARGET}, got {text!r}")
-    words = []
-    for word in segment(text):
-        if TARGET in word and word != TARGET:
-            before, _, after = word.partition(TARGET)
-            words += [piece for piece in (before, TARGET, after) if piece]
-        else:
-            words.append(word)
-    if TARGET not in words:  # the segmenter cut across 苹果 (…苹 / 果…): segment around it instead
-        before, _, after = text.partition(TARGET)
-        words = [*(segment(before) if before.strip() else []), TARGET, *(segment(after) if after.strip() else [])]
-    return words
-
-
-def is_cue(token: str, cues) -> bool:
-    """Whether a token is one of the sentence's cue words, allowing for another segmentation.
-
-    The cues are listed as jieba splits them; the trained model segments with
-    pkuseg, which may cut 新鲜水果 where jieba cuts 新鲜 / 水果. A token counts
-    when it contains a cue or lies inside one.
-    """
-    return token != TARGET and any(cue in token or token in cue for cue in cues)
-
-
-def _check_corpus(corpus, name: str = "corpus") -> pd.DataFrame:
-    if not isinstance(corpus, pd.DataFrame):
-        raise TypeError(f"{name} must be a DataFrame with columns text and sense (see ats.apple_sentences()), "
-                        f"got {type(corpus).__name__}")
-    missing = [c for c in COLUMNS if c not in corpus.columns]
-    if missing:
-        raise ValueError(f"{name} lacks the column(s) {', '.join(missing)}: it needs text and sense "
-                         "(see ats.apple_sentences())")
-    if len(corpus) == 0:
-        raise ValueError(f"{name} is empty: there is nothing to learn from")
-    unknown = sorted(set(corpus["sense"]) - set(SENSES))
-    if unknown:
-        raise ValueError(f"{name} has unknown sense labels {unknown}: each sense must be '水果' or '品牌'")
-    return corpus
-
 
 # ---- sentences as one padded batch ------------------------------------------
 
@@ -121,32 +50,47 @@ class Encoded:
     tokens: tuple[tuple[str, ...], ...]
 
 
-def head_tokens(text: str) -> list[str]:
-    """The tokens the head reads: apple_tokens(text) without punctuation, which decides no sense."""
-    return [t for t in apple_tokens(text) if not all(unicodedata.category(ch).startswith("P") for ch in t)]
-
-
-def features(tokens: list[str], dim: int, context: bool) -> pd.DataFrame:
-    """X for the head: each token's vector (its first dim numbers), layer-normalised.
+def features(tokens: list[str], dim: int, context: bool, chars: bool = True) -> pd.DataFrame:
+    """X for the head: each token's vector (its first dim numbers), layer-normalised, and its characters'.
 
     Layer normalisation (mean 0, variance 1 per row, as in a Transformer block)
     gives every word the same scale, so that small initial weights give scores
     near 0 and a softmax far from saturated.
+
+    chars=True appends the mean of the token's characters' vectors, also
+    layer-normalised (columns 字0, 字1, ...), and scales the row by 1/√2 so it
+    keeps the length of one normalised vector: (n, 2·dim). Words that share a
+    character (手机 / 耳机, 水果 / 果园) then share part of their row, which
+    the head can learn from when a word itself was rare in training.
     """
     X = layer_norm(embed(tokens, dim=dim, context=context))
-    X.attrs.update(tokens=list(tokens), context=context)
+    if chars:
+        X = with_characters(X, tokens, lambda letters: embed(letters, dim=dim, context=False))
+    X.attrs.update(tokens=list(tokens), context=context, chars=chars)
     return X
 
 
-def encode(texts, dim: int, context: bool, self_attend: bool, senses=None) -> Encoded:
+def with_characters(X: pd.DataFrame, tokens: list[str], vectors) -> pd.DataFrame:
+    """X (n, dim) joined by each token's mean character vector, layer-normalised: (n, 2·dim), scaled by 1/√2.
+
+    vectors(letters) -> (len(letters), dim): the per-character vectors, each character on its own.
+    """
+    letters = sorted({c for t in tokens for c in t})
+    per_char = dict(zip(letters, vectors(letters).to_numpy()))  # character -> (dim,)
+    means = np.array([np.mean([per_char[c] for c in t], axis=0) for t in tokens])  # (n, dim)
+    C = layer_norm(pd.DataFrame(means, index=X.index, columns=[f"字{j}" for j in range(X.shape[1])]))
+    return pd.concat([X, C], axis=1) / math.sqrt(2)
+
+
+def encode(texts, dim: int, context: bool, self_attend: bool, senses=None, chars: bool = True) -> Encoded:
     """Sentences -> Encoded: tokens with 苹果 split out, vectors, the mask and the labels."""
     token_lists = [head_tokens(t) for t in texts]
     n = max(len(t) for t in token_lists)
-    X = np.zeros((len(token_lists), n, dim))  # (B, n, d)
+    X = np.zeros((len(token_lists), n, 2 * dim if chars else dim))  # (B, n, d)
     allowed = np.zeros((len(token_lists), n), dtype=bool)  # (B, n)
     target = np.array([t.index(TARGET) for t in token_lists])  # (B,)
     for i, tokens in enumerate(token_lists):
-        X[i, : len(tokens)] = features(tokens, dim, context).to_numpy()
+        X[i, : len(tokens)] = features(tokens, dim, context, chars).to_numpy()
         allowed[i, : len(tokens)] = True
         allowed[i, target[i]] = self_attend
     if not allowed.any(axis=1).all():
@@ -200,10 +144,15 @@ def forward(p: Params, e: Encoded) -> Forward:
     return Forward(x, q, K, V, w, z, 1 / (1 + np.exp(-logit)), logit)
 
 
-def loss(p: Params, e: Encoded, f: Forward, l2: float) -> float:
-    """Mean cross-entropy of p(品牌) against the labels, plus l2/2 times the squared weights."""
+def loss(p: Params, e: Encoded, f: Forward, l2: float, l2_scores: float | None = None) -> float:
+    """Mean cross-entropy of p(品牌) against the labels, plus a penalty on the squared weights.
+
+    l2/2 on Wv and u; l2_scores/2 (default: l2) on Wq and Wk, which make the scores.
+    """
+    l2_scores = l2 if l2_scores is None else l2_scores
     bce = np.mean(np.logaddexp(0.0, f.logit) - e.y * f.logit)  # = −y log p − (1−y) log(1−p), stable
-    return float(bce + l2 / 2 * sum(np.sum(a * a) for a in (p.Wq, p.Wk, p.Wv, p.u)))
+    squares = {name: np.sum(a * a) for name, a in (("Wq", p.Wq), ("Wk", p.Wk), ("Wv", p.Wv), ("u", p.u))}
+    return float(bce + l2_scores / 2 * (squares["Wq"] + squares["Wk"]) + l2 / 2 * (squares["Wv"] + squares["u"]))
 
 
 def readout_backward(p: Params, e: Encoded, f: Forward):
@@ -236,19 +185,21 @@ def project_backward(e: Encoded, f: Forward, dq, dK, dV):
     return f.x.T @ dq, X.T @ dK.reshape(len(X), -1), X.T @ dV.reshape(len(X), -1)
 
 
-def gradients(p: Params, e: Encoded, l2: float = 0.0, f: Forward | None = None) -> tuple[float, Params]:
+def gradients(p: Params, e: Encoded, l2: float = 0.0, f: Forward | None = None,
+              l2_scores: float | None = None) -> tuple[float, Params]:
     """The loss and its gradient with respect to every parameter, by the chain rule stage by stage.
 
-    f: forward(p, e) when the caller has it already.
+    f: forward(p, e) when the caller has it already. l2, l2_scores: as in `loss`.
     """
+    l2_scores = l2 if l2_scores is None else l2_scores
     f = forward(p, e) if f is None else f
     dz, du, db = readout_backward(p, e, f)
     dw, dV = attend_backward(f, dz)
     ds = softmax_backward(f.w, dw)
     dq, dK = scores_backward(f, ds)
     dWq, dWk, dWv = project_backward(e, f, dq, dK, dV)
-    grads = Params(dWq + l2 * p.Wq, dWk + l2 * p.Wk, dWv + l2 * p.Wv, du + l2 * p.u, float(db))
-    return loss(p, e, f, l2), grads
+    grads = Params(dWq + l2_scores * p.Wq, dWk + l2_scores * p.Wk, dWv + l2 * p.Wv, du + l2 * p.u, float(db))
+    return loss(p, e, f, l2, l2_scores), grads
 
 
 def adam(p: Params, g: Params, state: tuple, t: int, lr: float, betas=(0.9, 0.999), eps=1e-8):
@@ -259,6 +210,16 @@ def adam(p: Params, g: Params, state: tuple, t: int, lr: float, betas=(0.9, 0.99
     steps = [lr * (mi / (1 - betas[0] ** t)) / (np.sqrt(vi / (1 - betas[1] ** t)) + eps) for mi, vi in zip(m, v)]
     new = Params(*(a - s for a, s in zip(p.arrays(), steps)))
     return replace(new, b=float(new.b)), (m, v)
+
+
+def cosine_lr(lr: float, t: int, epochs: int) -> float:
+    """The step size of epoch t (1..epochs): lr falling along half a cosine to near 0 at the end.
+
+    The last steps are tiny, so training ends in a minimum rather than in the
+    middle of one of Adam's jumps, where a rounding difference would decide
+    where it stops.
+    """
+    return lr * (1 + math.cos(math.pi * (t - 1) / epochs)) / 2
 
 
 def accuracy(f: Forward, e: Encoded) -> float:
@@ -296,7 +257,7 @@ class TrainedHead:
 
     def _encode(self, texts) -> Encoded:
         s = self.settings
-        return encode(texts, s["dim"], s["context"], s["self_attend"])
+        return encode(texts, s["dim"], s["context"], s["self_attend"], chars=s["chars"])
 
     def predict(self, text: str) -> tuple[str, float]:
         """('品牌', 0.97): the sense of the text's first 苹果 and the head's probability for it."""
@@ -319,7 +280,7 @@ class TrainedHead:
         """
         s = self.settings
         tokens = head_tokens(text)
-        X = features(tokens, s["dim"], s["context"])
+        X = features(tokens, s["dim"], s["context"], s["chars"])
         mask = np.ones((len(tokens), len(tokens)), dtype=bool)
         a = tokens.index(TARGET)
         mask[a, a] = s["self_attend"]
@@ -331,7 +292,7 @@ class TrainedHead:
         cue_share is the part of 苹果's attention that falls on the sentence's
         cue words; top is the word it attends to most.
         """
-        corpus = _check_corpus(corpus)
+        corpus = check_corpus(corpus)
         e = self._encode(corpus["text"])
         f = forward(self.params, e)
         rows = []
@@ -369,46 +330,53 @@ def train_head(
     d_v: int = 4,
     context: bool = False,
     self_attend: bool = False,
+    chars: bool = True,
     epochs: int = 300,
     lr: float = 0.03,
     l2: float = 0.01,
+    l2_scores: float = 0.1,
     test: pd.DataFrame | None = None,
 ) -> TrainedHead:
     """Train one head on the sentences of `corpus` (columns text, sense) and return it.
 
     Every row given is trained on. history's test accuracy is measured on
     `test` (default: the book's held-out split, which must not overlap the
-    training rows). dim: how many numbers of each word vector; context and
-    self_attend: see the module docstring (the defaults make attention do the
-    work). The same seed gives the same weights bit for bit.
+    training rows). dim: how many numbers of each word vector; context,
+    self_attend and chars: see the module docstring (the defaults make
+    attention do the work). l2 penalises Wv and u, l2_scores the score weights
+    Wq and Wk; the step size follows `cosine_lr` from lr. The same seed gives
+    the same weights bit for bit on one machine; the tests check that the
+    verdicts also survive what another machine's rounding would change.
     """
-    corpus = _check_corpus(corpus)
+    corpus = check_corpus(corpus)
     if corpus["sense"].nunique() < 2:
         raise ValueError(f"the corpus has only the sense {corpus['sense'].iloc[0]!r}: the head needs examples of "
                          "both 水果 and 品牌 to learn the difference")
-    test = _default_test(corpus) if test is None else _check_corpus(test, "test")
+    test = _default_test(corpus) if test is None else check_corpus(test, "test")
     dim = checks.dim(dim, WIDTH)
     d_k, d_v, epochs = (checks.positive(v, n) for v, n in ((d_k, "d_k"), (d_v, "d_v"), (epochs, "epochs")))
     lr = checks.positive(lr, "lr", float)
     seed = checks.seed(seed)
-    if not (isinstance(l2, (int, float)) and l2 >= 0):
-        raise ValueError(f"l2 must be a number ≥ 0, got {l2!r}")
+    for name, value in (("l2", l2), ("l2_scores", l2_scores)):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and value >= 0):
+            raise ValueError(f"{name} must be a number ≥ 0, got {value!r}")
 
-    train_e = encode(corpus["text"], dim, context, self_attend, corpus["sense"])
-    test_e = encode(test["text"], dim, context, self_attend, test["sense"])
-    # Small initial weights (std 1/√dim) keep the first softmax far from saturated.
-    W = init_weights(dim, d_k, seed, d_v=d_v, std=1 / math.sqrt(dim))
+    train_e = encode(corpus["text"], dim, context, self_attend, corpus["sense"], chars)
+    test_e = encode(test["text"], dim, context, self_attend, test["sense"], chars)
+    width = train_e.X.shape[-1]  # dim, or 2·dim with the characters' vectors
+    # Small initial weights (std 1/√width) keep the first softmax far from saturated.
+    W = init_weights(width, d_k, seed, d_v=d_v, std=1 / math.sqrt(width))
     p = start = Params(W.Wq, W.Wk, W.Wv, np.zeros(d_v), 0.0)
     state = ([np.zeros_like(a) for a in p.arrays()], [np.zeros_like(a) for a in p.arrays()])
     rows = []
     for t in range(1, epochs + 1):
         f = forward(p, train_e)
         rows.append(_epoch_row(p, f, train_e, test_e))  # epoch t − 1 (0: before any update)
-        _, g = gradients(p, train_e, l2, f)
-        p, state = adam(p, g, state, t, lr)
+        _, g = gradients(p, train_e, l2, f, l2_scores)
+        p, state = adam(p, g, state, t, cosine_lr(lr, t, epochs))
     rows.append(_epoch_row(p, forward(p, train_e), train_e, test_e))
     history = pd.DataFrame(rows, index=pd.RangeIndex(0, epochs + 1, name="epoch"))
     settings = dict(dim=dim, d_k=d_k, d_v=d_v, context=bool(context), self_attend=bool(self_attend),
-                    seed=seed, epochs=epochs, lr=lr, l2=float(l2))
+                    chars=bool(chars), seed=seed, epochs=epochs, lr=lr, l2=float(l2), l2_scores=float(l2_scores))
     source = embedding_source()
     return TrainedHead(p, start, history, settings, source)
