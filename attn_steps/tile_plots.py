@@ -53,7 +53,7 @@ def _draw_grid(ax, tiled: TiledAttention, upto: int | None, labels) -> None:
         ax.add_patch(Rectangle((t.cols.start, t.rows.start), len(t.cols), len(t.rows), facecolor=colour,
                                edgecolor="black", linewidth=1.2))
         ax.text(t.cols.start + len(t.cols) / 2, t.rows.start + len(t.rows) / 2, str(t.order + 1),
-                ha="center", va="center", fontsize=12, fontweight="bold")
+                ha="center", va="center", fontsize=14, fontweight="bold")
         if tiled.causal:  # cells of a diagonal tile that the mask blocks: computed, then set to −∞
             for r, c in zip(*np.nonzero(np.isneginf(t.S))):
                 ax.add_patch(Rectangle((t.cols.start + c, t.rows.start + r), 1, 1, facecolor="none",
@@ -71,21 +71,21 @@ def _draw_grid(ax, tiled: TiledAttention, upto: int | None, labels) -> None:
     ax.set_xlim(0, n)
     ax.set_ylim(n, 0)
     ax.set_aspect("equal")
-    ax.set_xticks(np.arange(n) + 0.5, labels, fontsize=8)
-    ax.set_yticks(np.arange(n) + 0.5, labels, fontsize=8)
+    ax.set_xticks(np.arange(n) + 0.5, labels, fontsize=9)
+    ax.set_yticks(np.arange(n) + 0.5, labels, fontsize=9)
     ax.tick_params(length=0)
     ax.set_xlabel("键（K、V 的行）")
     ax.set_ylabel("查询（Q 的行）")
 
 
-def plot_tile_grid(tiled: TiledAttention, upto: list[int] | None = None, ncols: int = 3) -> Figure:
+def plot_tile_grid(tiled: TiledAttention, upto: list[int] | None = None, ncols: int = 2) -> Figure:
     """The tile grid after `upto` tiles (one panel each; default: the finished grid), numbers = order computed."""
     use_cjk_font()
     labels = [str(t) for t in tiled.steps.X.index]
     moments = [len(tiled.tiles)] if upto is None else list(upto)
     ncols = min(ncols, len(moments))
     nrows = -(-len(moments) // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.9 * ncols, 3.9 * nrows + 0.5), layout="constrained",
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 4.6 * nrows), layout="constrained",
                              squeeze=False)
     for ax, k in zip(axes.flat, moments):
         _draw_grid(ax, tiled, None if upto is None else k, labels)
@@ -98,7 +98,7 @@ def plot_tile_grid(tiled: TiledAttention, upto: list[int] | None = None, ncols: 
             t = tiled.tiles[k - 1]
             ax.set_title(f"第 {k} 块：查询 {t.rows.start + 1}–{t.rows.stop}，键 {t.cols.start + 1}–{t.cols.stop}\n"
                          f"此刻手里：Q 的 {len(t.rows)} 行，K、V 的 {len(t.cols)} 行，\n这 {len(t.rows)} 行的 m、l、O",
-                         fontsize=10)
+                         fontsize=11)
     for ax in list(axes.flat)[len(moments):]:
         ax.set_visible(False)
     return fig
