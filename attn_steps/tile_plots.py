@@ -116,6 +116,10 @@ def plot_kv_cache(kv: KVDecode) -> Figure:
     for s in kv.steps:
         left.text(s.t, s.t, "新", ha="center", va="center", fontsize=9, color="white", fontweight="bold")
     left.set_title("KV 缓存：每一步多存一行 k、v", fontsize=11)
+    held_numbers = left.twinx()  # what the cache holds after each step, read off on the right
+    held_numbers.set_ylim(left.get_ylim())
+    held_numbers.set_yticks(range(n), [f"{s.K.size + s.V.size} 个数" for s in kv.steps], fontsize=8)
+    held_numbers.tick_params(length=0)
     im = right.imshow(weights, cmap="Blues", vmin=0, vmax=1, aspect="auto")
     for (i, j), v in np.ndenumerate(weights):
         if np.isfinite(v):

@@ -177,7 +177,9 @@ class Tile:
 class TiledAttention:
     """Attention built tile by tile: the stages (as `Steps`), every tile's history, what was skipped."""
 
-    steps: Steps  # output = O / l; weights rebuilt from the final m, l (the loop never holds them)
+    # output = O / l; weights rebuilt from the final m, l (the loop never holds them); the cells of
+    # skipped tiles are −∞ in every score stage, since they were never computed
+    steps: Steps
     tiles: tuple[Tile, ...]  # in the order computed
     skipped: tuple[tuple[int, int], ...]  # (q_block, k_block) of tiles the causal mask blocks entirely
     block_q: int
@@ -256,7 +258,7 @@ def tiled_attention(X, W: Weights, block_q: int = 2, block_k: int = 2, causal: b
                               O[r].copy(), O_new))
             m[r], l[r], O[r] = m_new, l_new, O_new
     keys_ix = Q.index.rename("query"), K.index.rename("key")
-    scaled = np.where(np.isneginf(raw), -np.inf, raw / math.sqrt(W.d_k))
+    scaled = raw / math.sqrt(W.d_k)  # a skipped tile's cells stay −∞: never computed
     masked_values = np.where(allowed, scaled, -np.inf)
     weights = block_exp(masked_values, m) / l[:, None]  # softmax rebuilt from the final m and l
     inner = "Q·Kᵀ/√d_k" + (" + M" if causal else "")
