@@ -10,7 +10,9 @@ formulas and captions in stages, input checks in checks; masks and padded
 batches in masks, several heads in multi_head, positions and layer norm in
 layers), plotting (stages → figures), fonts (so Chinese labels render); training
 (sentences → a head whose weights attention and plotting then show);
-explorer (X → every stage again, in the reader's browser, with controls).
+explorer (X → every stage again, in the reader's browser, with controls);
+tiles (the same numbers computed as real systems do: online softmax,
+FlashAttention-style tiles, a KV cache, and a widget stepping through the tiles).
 """
 
 from .attention import (
@@ -46,6 +48,25 @@ from .corpus import SENSES, apple_sentences
 from .training import TrainedHead, train_head
 from .plotting import heatmap, plot_heads, plot_steps
 from .explorer import Explorer, explore
+from .tiles import (
+    KVDecode,
+    OnlineSoftmax,
+    Tile,
+    TiledAttention,
+    block_exp,
+    block_max,
+    blocks,
+    decode_multiply_adds,
+    kv_cache_decode,
+    online_softmax,
+    rescale,
+    running_max,
+    running_output,
+    running_sum,
+    tiled_attention,
+)
+from .tile_plots import plot_decode_cost, plot_kv_cache, plot_online_softmax, plot_tile_grid
+from .tile_widget import TileWidget, tile_widget
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -89,4 +110,26 @@ __all__ = [
     "unique_labels",
     "use_cjk_font",
     "word_label",
+    # tiles (chapter 8)
+    "KVDecode",
+    "OnlineSoftmax",
+    "Tile",
+    "TiledAttention",
+    "TileWidget",
+    "block_exp",
+    "block_max",
+    "blocks",
+    "decode_multiply_adds",
+    "kv_cache_decode",
+    "online_softmax",
+    "plot_decode_cost",
+    "plot_kv_cache",
+    "plot_online_softmax",
+    "plot_tile_grid",
+    "rescale",
+    "running_max",
+    "running_output",
+    "running_sum",
+    "tile_widget",
+    "tiled_attention",
 ]

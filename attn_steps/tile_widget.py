@@ -1,0 +1,83 @@
+"""A widget that steps through the tiles of `tiled_attention` in the reader's browser (chapter 8).
+
+`tile_widget(X, W, block_q=, block_k=, causal=)` returns an object whose
+HTML holds Q, K and V (projected here, in Python) as JSON and a small
+JavaScript file (attn_steps/tiles.js, inlined) that runs the tiled loop of
+tiles.py and shows, tile by tile, the score grid and every query row's m, l
+and unnormalised O. No kernel, server or network once the HTML exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .attention import Weights, as_frame, project
+from .embeddings import SHORT_SOURCE
+from .tiles import blocks
+
+HERE = Path(__file__).resolve().parent
+MAX_TOKENS = 24  # a wider grid of numbers no longer fits a page
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class TileWidget:
+    """The widget's HTML (`html`) and its data (`data`); displays itself in Jupyter."""
+
+    html: str
+    data: dict
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __repr__(self) -> str:
+        return f"<attn_steps tile widget, {len(self.data['tokens'])} tokens: open it in Jupyter or a browser>"
+
+
+def tile_widget(X, W: Weights, block_q: int = 3, block_k: int = 3, causal: bool = False,
+                title: str = "按块计算注意力：一块一块地看 m、l、O 怎样变") -> TileWidget:
+    """The tiled loop of `ats.tiled_attention(X, W, block_q, block_k, causal)`, one tile per click."""
+    if not isinstance(W, Weights):
+        raise TypeError(f"W must be ats.Weights (see ats.init_weights), got {type(W).__name__}")
+    if not isinstance(causal, bool):
+        raise TypeError(f"causal must be True or False, got {causal!r}")
+    X = as_frame(X)
+    if X.shape[1] != W.d_model:
+        raise ValueError(f"the weights do not fit X: X has {X.shape[1]} features per token but Wq expects {W.d_model}")
+    if len(X) > MAX_TOKENS:
+        raise ValueError(f"the tile widget shows at most {MAX_TOKENS} tokens legibly, X has {len(X)}")
+    blocks(len(X), block_q, "block_q"), blocks(len(X), block_k, "block_k")  # the same errors as tiled_attention
+    source = X.attrs.get("source")
+    data = {
+        "title": title,
+        "tokens": [str(t) for t in X.index],
+        "Q": _rows(project(X, W.Wq, "Q")), "K": _rows(project(X, W.Wk, "K")), "V": _rows(project(X, W.Wv, "V")),
+        "block_q": int(block_q), "block_k": int(block_k), "causal": causal,
+        "note": (f"{SHORT_SOURCE.get(source, source)}；" if source else "")
+        + f"查询块 {int(block_q)} 行，键块 {int(block_k)} 列" + ("，因果遮挡" if causal else "") + "。",
+        "legend": "浅蓝：已经算过的块；黄色：刚算的块（右边黄色的行是它改变的行）；浅灰：还没算；灰色斜纹：整块被遮挡，跳过不算。",
+    }
+    return TileWidget(_html(data), data)
+
+
+def _rows(df) -> list:
+    """A matrix as nested lists of Python floats, which JSON writes exactly (shortest round-trip form)."""
+    return [[float(v) for v in r] for r in df.to_numpy()]
+
+
+def _html(data: dict) -> str:
+    payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
+    uid = f"attn-tiles-{hashlib.sha1(payload.encode()).hexdigest()[:10]}-{next(_ids)}"
+    css = (HERE / "tiles.css").read_text(encoding="utf-8")
+    js = (HERE / "tiles.js").read_text(encoding="utf-8")
+    return (
+        f'<div class="attn-tiles" id="{uid}" data-attn-tiles lang="zh-CN">'
+        f'<script type="application/json" data-role="tiles-data">{payload}</script>'
+        "<p>这个交互图需要 JavaScript：在浏览器里打开本页，或在 Jupyter 里运行这个单元格。</p></div>\n"
+        f"<style>{css}</style>\n<script>{js}</script>"
+    )
+

@@ -1,0 +1,101 @@
+"""Chapter 8's tile widget in a real browser: its m, l and O after every tile are numpy's.
+
+Needs `make book` first (make test runs it) and Debian's chromium + chromium-driver.
+Uses tests/browser.py only through the `page` fixture below, so moving that
+harness means changing this one place.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from selenium.webdriver.common.by import By
+
+import attn_steps as ats
+
+from . import browser
+from .conftest import TEXT1
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+CHAPTER8 = "notebooks/08_tiles_and_cache.html"
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def page():
+    """The built chapter 8 open in headless Chromium (the only use of tests/browser.py here)."""
+    if not (SITE / CHAPTER8).is_file():
+        pytest.fail("the built book is missing chapter 8: run `make book` first (make test does)")
+    try:
+        browser.find_browser()
+    except browser.BrowserMissing as missing:
+        pytest.fail(str(missing))
+    with browser.serve(SITE) as base, browser.chromium() as driver:
+        browser.open_page(driver, base + CHAPTER8)
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def expected():
+    """What the chapter's widget shows: ats.tiled_attention of text1, 3×3 tiles, causal."""
+    return ats.tiled_attention(ats.embed(TEXT1, dim=10), ats.init_weights(10, 6, seed=0), 3, 3, causal=True)
+
+
+def widget(driver):
+    roots = driver.find_elements(By.CSS_SELECTOR, "[data-attn-tiles]")
+    assert len(roots) == 1, "chapter 8 should show one tile widget"
+    return roots[0]
+
+
+def go(driver, k):
+    return driver.execute_script("return arguments[0].attnTiles.go(arguments[1])", widget(driver), k)
+
+
+def test_the_widget_shows_numpys_m_l_and_O_after_every_tile(page, expected):
+    """If this broke, a reader stepping through the tiles would watch numbers the book's own tiles.py does not give."""
+    first = go(page, 0)
+    assert first["total"] == len(expected.tiles) == 6 and first["skipped"] == len(expected.skipped) == 3
+    for k in range(len(expected.tiles) + 1):
+        got, want = go(page, k), expected.state_after(k)
+        m = np.array([-np.inf if v is None else v for v in got["m"]])
+        np.testing.assert_allclose(m, want["m"], rtol=0, atol=1e-9, err_msg=f"m after {k} tiles")
+        np.testing.assert_allclose(got["l"], want["l"], rtol=0, atol=1e-9, err_msg=f"l after {k} tiles")
+        np.testing.assert_allclose(got["O"], want["O"], rtol=0, atol=1e-9, err_msg=f"O after {k} tiles")
+    np.testing.assert_allclose(got["output"], expected.steps.output.to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_the_buttons_step_and_the_grid_marks_the_tile_and_the_skipped(page, expected):
+    go(page, 0)
+    root = widget(page)
+    nxt = root.find_element(By.CSS_SELECTOR, '[data-go="next"]')
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", nxt)
+    nxt.click()
+    nxt.click()
+    assert page.execute_script("return arguments[0].attnTiles.state().k", root) == 2
+    caption = root.find_element(By.CSS_SELECTOR, '[data-role="caption"]').text
+    assert caption.startswith("第 2 块（共 6 块）")
+    now = root.find_elements(By.CSS_SELECTOR, "td.at-now")
+    t = expected.tiles[1]
+    assert {(int(c.get_attribute("data-row")), int(c.get_attribute("data-col"))) for c in now} == \
+        {(r, c) for r in t.rows for c in t.cols}
+    skipped_cells = sum(min(3, 8 - 3 * i) * min(3, 8 - 3 * j) for i, j in expected.skipped)
+    assert len(root.find_elements(By.CSS_SELECTOR, "td.at-skip")) == skipped_cells
+    changed = root.find_elements(By.CSS_SELECTOR, '[data-role="state"] tr.at-changed')
+    assert len(changed) == len(t.rows)
+    message = page.execute_script(
+        "try { arguments[0].attnTiles.go(99); return null } catch (e) { return e.message }", root)
+    assert message and "from 0 to 6" in message
+    assert browser.console_errors(page) == []
+
+
+def test_screenshot_of_the_widget(page):
+    """Saved for a person to look at: Chinese glyphs, the grid, the state table."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    go(page, 4)
+    root = widget(page)
+    page.execute_script("arguments[0].scrollIntoView()", root)
+    assert page.execute_script("return document.documentElement.scrollWidth") <= 1281
+    root.screenshot(str(SCREENSHOTS / "08_tiles-widget.png"))
