@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 import attn_steps as ats  # noqa: E402
-from tools import browser, page_weight  # noqa: E402
+from tools import browser, head_robustness, page_weight  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,7 +53,7 @@ class Figure:
         if not self.target:
             return ""
         op, bound = self.target.split()
-        ok = self.value <= float(bound) if op == "≤" else self.value < float(bound)
+        ok = {"≤": self.value <= float(bound), "<": self.value < float(bound), "≥": self.value >= float(bound)}[op]
         return "yes" if ok else "NO"
 
     def line(self) -> str:
@@ -223,6 +223,24 @@ def training_figures() -> list[Figure]:
     return [Figure("train_head on the corpus's training split", seconds, "s", "≤ 10")]
 
 
+def robustness_figures() -> list[Figure]:
+    """Chapter 4's head under stand-ins for another machine (tools/head_robustness.py): mean, min, max."""
+    print("chapter 4's head trained 10 times: seeds 0-4, rows reordered, 1e-12 noise, float32 inputs ...", flush=True)
+    runs = head_robustness.table()
+    holds = runs.apply(head_robustness.verdicts_hold, axis=1)
+    print(runs[["test_accuracy", "cue_share", "cue_ratio", "text1_sense", "text1_p", "text1_top",
+                "text2_sense", "text2_p", "text2_top"]].to_string(float_format=lambda v: f"{v:.3f}"))
+    figures = [Figure("head: runs with text1 水果, text2 品牌 (p ≥ 0.8), a cue on top", float(holds.sum()), "of 10", "≥ 10")]
+    for column, name, targets in (("test_accuracy", "head: held-out accuracy", {"mean": "≥ 0.85", "min": "≥ 0.80"}),
+                                  ("cue_ratio", "head: cue share after / before training", {"min": "≥ 3"}),
+                                  ("text1_p", "head: p(水果) for text1", {"min": "≥ 0.8"}),
+                                  ("text2_p", "head: p(品牌) for text2", {"min": "≥ 0.8"})):
+        values = runs[column].astype(float)
+        for stat in ("mean", "min", "max"):
+            figures.append(Figure(f"{name}, {stat} of 10 runs", float(getattr(values, stat)()), "", targets.get(stat, "")))
+    return figures
+
+
 def measure_explorer(site: Path, page: str = "notebooks/02_walkthrough.html", repeat: int = 5) -> dict:
     """Milliseconds to recompute and redraw every stage after a settings change, for 8 and 64 tokens.
 
@@ -287,6 +305,7 @@ def main() -> None:
     figures += embed_figures()
     figures += plotting_figures()
     figures += training_figures()
+    figures += robustness_figures()
     if args.quick:
         figures += explorer_figures(ROOT / "_build" / "html")
     else:

@@ -34,7 +34,7 @@ def random_params(seed=1, d=6, d_k=4, d_v=3) -> tr.Params:
                      rng.standard_normal(d_v), float(rng.standard_normal()))
 
 
-def torch_loss(p: tr.Params, e: tr.Encoded, l2: float):
+def torch_loss(p: tr.Params, e: tr.Encoded, l2: float, l2_scores: float):
     """The same model written with torch's own ops, for autograd to differentiate."""
     Wq, Wk, Wv, u, b = (torch.tensor(a, dtype=torch.float64, requires_grad=True) for a in p.arrays())
     X = torch.tensor(e.X)
@@ -43,18 +43,18 @@ def torch_loss(p: tr.Params, e: tr.Encoded, l2: float):
     w = torch.softmax(s.masked_fill(~torch.tensor(e.allowed), float("-inf")), dim=-1)
     logit = torch.einsum("bn,bnv->bv", w, X @ Wv) @ u + b
     bce = torch.nn.functional.binary_cross_entropy_with_logits(logit, torch.tensor(e.y))
-    value = bce + l2 / 2 * sum((a * a).sum() for a in (Wq, Wk, Wv, u))
+    value = bce + l2_scores / 2 * sum((a * a).sum() for a in (Wq, Wk)) + l2 / 2 * sum((a * a).sum() for a in (Wv, u))
     value.backward()
     return value.item(), [a.grad.numpy() for a in (Wq, Wk, Wv, u, b)]
 
 
 @pytest.mark.parametrize("self_attend", [False, True])
-@pytest.mark.parametrize("l2", [0.0, 0.01])
-def test_gradients_equal_torch_autograd(self_attend, l2):
+@pytest.mark.parametrize("l2, l2_scores", [(0.0, 0.0), (0.01, 0.01), (0.01, 0.1)])
+def test_gradients_equal_torch_autograd(self_attend, l2, l2_scores):
     """If the hand-derived backward pass were wrong, the chapter's training would be a fake."""
     e, p = random_batch(self_attend=self_attend), random_params()
-    value, g = tr.gradients(p, e, l2)
-    expected_value, expected = torch_loss(p, e, l2)
+    value, g = tr.gradients(p, e, l2, l2_scores=l2_scores)
+    expected_value, expected = torch_loss(p, e, l2, l2_scores)
     assert value == pytest.approx(expected_value, abs=1e-12)
     for name, ours, theirs in zip(["Wq", "Wk", "Wv", "u", "b"], g.arrays(), expected):
         np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-8, err_msg=name)
@@ -200,8 +200,9 @@ def test_held_out_cue_words_were_seen_in_training(corpus):
 def test_the_head_reads_words_not_punctuation():
     assert tr.head_tokens("苹果洗好了，你吃吧。") == ["苹果", "洗好", "了", "你", "吃", "吧"]
     X = tr.features(["我", "苹果"], dim=96, context=False)
-    np.testing.assert_allclose(X.mean(axis=1), 0, atol=1e-12)
-    np.testing.assert_allclose(X.var(axis=1, ddof=0), 1, atol=1e-3)
+    for half in (X.iloc[:, :96], X.iloc[:, 96:]):  # the word's vector and its characters', each layer-normalised
+        np.testing.assert_allclose(half.mean(axis=1), 0, atol=1e-12)
+        np.testing.assert_allclose((half * math.sqrt(2)).var(axis=1, ddof=0), 1, atol=1e-3)
 
 
 # ---- bad input --------------------------------------------------------------
@@ -231,7 +232,7 @@ def test_bad_corpus_gets_a_clear_error(corpus, make, error, match):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    ({"d_k": 0}, "d_k"), ({"seed": -1}, "seed"), ({"dim": 97}, "between 1 and 96"), ({"lr": 0}, "lr"),
+    ({"d_k": 0}, "d_k"), ({"seed": -1}, "seed"), ({"l2_scores": -1}, "l2_scores"), ({"dim": 97}, "between 1 and 96"), ({"lr": 0}, "lr"),
     ({"epochs": 2.5}, "epochs"),
 ])
 def test_bad_settings_are_refused(corpus, kwargs, match):
@@ -250,3 +251,27 @@ def test_the_shipped_split_is_what_the_documented_procedure_chooses(corpus):
     spec.loader.exec_module(tool)
     shipped = pd.read_csv(tool.CORPUS, dtype=str, keep_default_na=False)
     assert tool.choose_split(shipped) == corpus["split"].tolist()
+
+
+def test_the_step_size_falls_along_half_a_cosine():
+    """Training ends with tiny steps, in a minimum: a rounding difference cannot pick where it stops."""
+    steps = [tr.cosine_lr(0.03, t, 300) for t in range(1, 301)]
+    assert steps[0] == 0.03 and steps[-1] < 1e-5 and all(a > b for a, b in zip(steps, steps[1:]))
+    assert tr.cosine_lr(0.03, 151, 300) == pytest.approx(0.015)
+
+
+def test_each_word_carries_the_mean_of_its_characters():
+    """chars=True: 手机 and 耳机 share the 机 half of the characters' mean; the row keeps one vector's length."""
+    X = tr.features(["手机", "耳机", "苹果"], 96, False)
+    assert X.shape == (3, 192) and list(X.columns[96:98]) == ["字0", "字1"]
+    chars = ats.embed(["手", "机"], dim=96, context=False).to_numpy().mean(axis=0)
+    expected = ats.layer_norm(pd.DataFrame([chars])).to_numpy()[0] / math.sqrt(2)
+    np.testing.assert_allclose(X.iloc[0, 96:].to_numpy(), expected, atol=1e-12)
+    np.testing.assert_allclose((X.to_numpy() ** 2).sum(axis=1), 96, rtol=1e-4)  # as one layer-normalised row
+    words_only = tr.features(["手机", "耳机", "苹果"], 96, False, chars=False)
+    np.testing.assert_allclose(X.iloc[:, :96].to_numpy(), words_only.to_numpy() / math.sqrt(2), atol=1e-12)
+
+
+def test_a_head_without_characters_reads_word_vectors_only(corpus):
+    head = ats.train_head(corpus[corpus.split == "train"], seed=0, chars=False, epochs=3)
+    assert head.weights.d_model == 96 and head.steps("我喜欢的水果是橙子和苹果").X.shape[1] == 96
