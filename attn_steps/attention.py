@@ -268,6 +268,15 @@ class Steps:
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
+def fitted(X, W: Weights, name: str = "X") -> pd.DataFrame:
+    """X as a frame (`as_frame`) after checking that W is ats.Weights and fits X's width."""
+    if not isinstance(W, Weights):
+        raise TypeError(f"W must be ats.Weights (see ats.init_weights), got {type(W).__name__}")
+    X = as_frame(X, name)
+    check_fits(X, W, name)
+    return X
+
+
 def check_fits(X: pd.DataFrame, W: Weights, name: str) -> None:
     """A ValueError naming the d_model to use when X's width is not W's."""
     if X.shape[1] != W.d_model:

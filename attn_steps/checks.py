@@ -126,3 +126,10 @@ def words(value) -> list[str]:
         if not w or w != w.strip() or any(c.isspace() for c in w):
             raise ValueError(f"a word must be non-empty and contain no whitespace, got {w!r}")
     return value
+
+
+def flag(value, name: str) -> bool:
+    """True or False, and nothing that merely looks like one (1, "yes", None)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return value

@@ -34,14 +34,21 @@ _ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
-class Explorer:
-    """The explorer's HTML (`html`) and the data it starts from (`data`); displays itself in Jupyter."""
+class Widget:
+    """HTML that runs in the reader's browser (`html`) and the data it was made from (`data`).
+
+    Displays itself in Jupyter and on the book's pages; the explorer and chapter 8's tile widget are two.
+    """
 
     html: str
     data: dict
 
     def _repr_html_(self) -> str:
         return self.html
+
+
+class Explorer(Widget):
+    """The explorer's HTML (`html`) and the data it starts from (`data`); displays itself in Jupyter."""
 
     def __repr__(self) -> str:
         return f"<attn_steps explorer of {' '.join(self.data['tokens'])!r}: open it in Jupyter or a browser>"

@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
-from .attention import Weights, as_frame, project
+from . import checks
+from .attention import Weights, fitted, project
 from .embeddings import SHORT_SOURCE
+from .explorer import Widget
 from .tiles import blocks
 
 HERE = Path(__file__).resolve().parent
@@ -24,15 +25,8 @@ MAX_TOKENS = 24  # a wider grid of numbers no longer fits a page
 _ids = itertools.count(1)
 
 
-@dataclass(frozen=True)
-class TileWidget:
+class TileWidget(Widget):
     """The widget's HTML (`html`) and its data (`data`); displays itself in Jupyter."""
-
-    html: str
-    data: dict
-
-    def _repr_html_(self) -> str:
-        return self.html
 
     def __repr__(self) -> str:
         return f"<attn_steps tile widget, {len(self.data['tokens'])} tokens: open it in Jupyter or a browser>"
@@ -41,13 +35,8 @@ class TileWidget:
 def tile_widget(X, W: Weights, block_q: int = 3, block_k: int = 3, causal: bool = False,
                 title: str = "按块计算注意力：一块一块地看 m、l、O 怎样变") -> TileWidget:
     """The tiled loop of `ats.tiled_attention(X, W, block_q, block_k, causal)`, one tile per click."""
-    if not isinstance(W, Weights):
-        raise TypeError(f"W must be ats.Weights (see ats.init_weights), got {type(W).__name__}")
-    if not isinstance(causal, bool):
-        raise TypeError(f"causal must be True or False, got {causal!r}")
-    X = as_frame(X)
-    if X.shape[1] != W.d_model:
-        raise ValueError(f"the weights do not fit X: X has {X.shape[1]} features per token but Wq expects {W.d_model}")
+    causal = checks.flag(causal, "causal")
+    X = fitted(X, W)
     if len(X) > MAX_TOKENS:
         raise ValueError(f"the tile widget shows at most {MAX_TOKENS} tokens legibly, X has {len(X)}")
     blocks(len(X), block_q, "block_q"), blocks(len(X), block_k, "block_k")  # the same errors as tiled_attention

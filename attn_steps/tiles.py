@@ -26,7 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .attention import Steps, Weights, as_frame, project
+from . import checks
+from .attention import Steps, Weights, fitted, project
 from .masks import causal_mask
 
 # ---- online softmax: each step one formula ----------------------------------
@@ -223,14 +224,8 @@ def tiled_attention(X, W: Weights, block_q: int = 2, block_k: int = 2, causal: b
     tile on the diagonal gets −∞ where the mask blocks. Equal to
     ats.self_attention(X, W, causal=causal) up to rounding.
     """
-    if not isinstance(W, Weights):
-        raise TypeError(f"W must be ats.Weights (see ats.init_weights), got {type(W).__name__}")
-    if not isinstance(causal, bool):
-        raise TypeError(f"causal must be True or False, got {causal!r}")
-    X = as_frame(X)
-    if X.shape[1] != W.d_model:
-        raise ValueError(f"the weights do not fit X: X has {X.shape[1]} features per token but Wq expects "
-                         f"{W.d_model}; use ats.init_weights({X.shape[1]}, ...)")
+    causal = checks.flag(causal, "causal")
+    X = fitted(X, W)
     n = len(X)
     q_blocks, k_blocks = blocks(n, block_q, "block_q"), blocks(n, block_k, "block_k")
     Q, K, V = project(X, W.Wq, "Q"), project(X, W.Wk, "K"), project(X, W.Wv, "V")  # (n, d_k), (n, d_k), (n, d_v)
@@ -318,12 +313,7 @@ def kv_cache_decode(X, W: Weights) -> KVDecode:
     t+1 rows) and computes one query row softmax(q_t·Kᵀ/√d_k)·V. Nothing of
     the past is recomputed; the rows stacked equal causal self-attention.
     """
-    if not isinstance(W, Weights):
-        raise TypeError(f"W must be ats.Weights (see ats.init_weights), got {type(W).__name__}")
-    X = as_frame(X)
-    if X.shape[1] != W.d_model:
-        raise ValueError(f"the weights do not fit X: X has {X.shape[1]} features per token but Wq expects "
-                         f"{W.d_model}; use ats.init_weights({X.shape[1]}, ...)")
+    X = fitted(X, W)
     x = X.to_numpy()
     K, V, steps = np.zeros((0, W.d_k)), np.zeros((0, W.d_v)), []
     for t in range(len(x)):

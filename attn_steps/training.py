@@ -32,7 +32,7 @@ import pandas as pd
 
 from . import checks
 from .attention import Steps, Weights, init_weights, self_attention, stable_softmax
-from .corpus import SENSES, TARGET, apple_sentences, apple_tokens, check_corpus, head_tokens, is_cue
+from .corpus import SENSES, TARGET, apple_sentences, check_corpus, head_tokens, is_cue
 from .embeddings import WIDTH, embed, embedding_source, unique_labels
 from .layers import layer_norm
 
@@ -326,7 +326,7 @@ def train_head(
     *,
     seed: int = 0,
     dim: int = 96,
-    d_k: int = 8,
+    d_k: int = 16,
     d_v: int = 4,
     context: bool = False,
     self_attend: bool = False,

@@ -14,3 +14,15 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def require_browser(site_page=None) -> None:
+    """Fail (never skip) a browser test that cannot run: no Chromium, or no built page to open."""
+    from tools import browser
+
+    if site_page is not None and not site_page.is_file():
+        pytest.fail(f"the built book has no {site_page.name}: run `make book` first (make test does)")
+    try:
+        browser.find_browser()
+    except browser.BrowserMissing as missing:
+        pytest.fail(str(missing))

@@ -19,7 +19,7 @@ from selenium.webdriver.common.keys import Keys
 import attn_steps as ats
 
 from tools import browser
-from .conftest import TEXT1
+from .conftest import TEXT1, require_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -34,12 +34,7 @@ def site_pages() -> list[str]:
 
 @pytest.fixture(scope="module")
 def base():
-    if not (SITE / CHAPTER2).is_file():
-        pytest.fail("the built book is missing: run `make book` first (make test does)")
-    try:
-        browser.find_browser()
-    except browser.BrowserMissing as missing:
-        pytest.fail(str(missing))
+    require_browser(SITE / CHAPTER2)
     with browser.serve(SITE) as url:
         yield url
 

@@ -15,8 +15,9 @@ from selenium.webdriver.common.by import By
 
 import attn_steps as ats
 
-from . import browser
-from .conftest import TEXT1
+from tools import browser
+
+from .conftest import TEXT1, require_browser
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
@@ -26,13 +27,8 @@ SCREENSHOTS = ROOT / "_build" / "screenshots"
 
 @pytest.fixture(scope="module")
 def page():
-    """The built chapter 8 open in headless Chromium (the only use of tests/browser.py here)."""
-    if not (SITE / CHAPTER8).is_file():
-        pytest.fail("the built book is missing chapter 8: run `make book` first (make test does)")
-    try:
-        browser.find_browser()
-    except browser.BrowserMissing as missing:
-        pytest.fail(str(missing))
+    """The built chapter 8 open in headless Chromium (the only use of the browser harness here)."""
+    require_browser(SITE / CHAPTER8)
     with browser.serve(SITE) as base, browser.chromium() as driver:
         browser.open_page(driver, base + CHAPTER8)
         yield driver

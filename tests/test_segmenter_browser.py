@@ -20,6 +20,7 @@ from attn_steps import segmenter as sg
 from attn_steps import wordvecs as wv
 
 from tools import browser
+from .conftest import require_browser
 from .segmenter_tables import head_and_table, site_tables
 from .test_segmenter import AWKWARD, chapter_sentences, chapter_strings
 
@@ -41,10 +42,7 @@ Promise.all(["segmenter-dict.json", "wordvecs-d10.json", "head.json"].map((f) =>
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    try:
-        browser.find_browser()
-    except browser.BrowserMissing as missing:
-        pytest.fail(str(missing))
+    require_browser()
     site = tmp_path_factory.mktemp("segmenter-page")
     (site / "index.html").write_text(PAGE, encoding="utf-8")
     for name in ("segmenter.js", "wordvecs.js"):

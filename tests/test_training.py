@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import attn_steps as ats
+from attn_steps import corpus as corpus_module
 from attn_steps import training as tr
 
 from .conftest import TEXT1, TEXT2
@@ -142,9 +143,9 @@ def test_untrained_head_predicts_one_half(head):
 
 
 def test_fused_apple_is_split_out_as_the_target():
-    assert tr.apple_tokens("我的苹果手机没电了") == ["我", "的", "苹果", "手机", "没电", "了"]
-    assert tr.apple_tokens(TEXT1)[-1] == "苹果"
-    tokens = tr.apple_tokens("他爱喝苹果汁")
+    assert corpus_module.apple_tokens("我的苹果手机没电了") == ["我", "的", "苹果", "手机", "没电", "了"]
+    assert corpus_module.apple_tokens(TEXT1)[-1] == "苹果"
+    tokens = corpus_module.apple_tokens("他爱喝苹果汁")
     assert tokens.count("苹果") == 1 and "".join(tokens) == "他爱喝苹果汁"
 
 
@@ -175,7 +176,7 @@ def test_corpus_has_the_promised_shape(corpus):
 
 def test_every_cue_is_a_token_of_its_sentence(corpus):
     for text, cues in zip(corpus["text"], corpus["cues"]):
-        tokens = tr.apple_tokens(text)
+        tokens = corpus_module.apple_tokens(text)
         assert cues, f"{text!r} lists no cue"
         assert set(cues) <= set(tokens) - {"苹果"}, f"{text!r}: cues {cues} not among {tokens}"
 
