@@ -267,6 +267,15 @@ class Steps:
         names = ["X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"]
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
+    def to_csv(self, folder, *, overwrite: bool = False) -> list:
+        """Every stage's numbers as a labelled CSV in folder (X.csv ... output.csv, and Wq/Wk/Wv): figures to take away.
+
+        Written whole or not at all; see `ats.wordvecs.steps_to_csv`. Returns the paths, in reading order.
+        """
+        from .wordvecs import steps_to_csv  # wordvecs reads spaCy's pipeline; only a caller who saves pays for it
+
+        return steps_to_csv(self, folder, overwrite=overwrite)
+
 
 def fitted(X, W: Weights, name: str = "X") -> pd.DataFrame:
     """X as a frame (`as_frame`) after checking that W is ats.Weights and fits X's width."""

@@ -221,3 +221,12 @@ def test_the_head_table_refuses_what_the_head_cannot_read():
             wv.head_verdict(tokens, table, rows)
     with pytest.raises(ValueError, match="context=False"):
         wv.export_head_table(dataclasses.replace(head, settings={**head.settings, "context": True}), sg.site_dictionary())
+
+
+def test_steps_save_their_own_csv(tmp_path):
+    """Steps.to_csv is the same export, so a reader can take the numbers of any stage away."""
+    steps = ats.self_attention(ats.embed("我喜欢的水果是橙子和苹果", dim=4), ats.init_weights(4, 2))
+    paths = steps.to_csv(tmp_path / "mine")
+    assert [p.name for p in paths] == [p.name for p in wv.steps_to_csv(steps, tmp_path / "theirs")]
+    back = pd.read_csv(tmp_path / "mine" / "weights.csv", index_col=0)
+    np.testing.assert_allclose(back.to_numpy(), steps.weights.to_numpy(), rtol=0, atol=1e-15)
