@@ -33,7 +33,8 @@
   // The cell's colour on its kind's scale, and its text colour by stages.TEXT_COLOUR (as ats.heatmap writes it).
   function colour(data, v, kind, lim) {
     const c = ramp(data.colours[kind], kind === "prob" ? v : lim > 0 ? 0.5 + v / (2 * lim) : 0.5);
-    const rule = data.text_colour, lum = rule.luminance.reduce((sum, w, i) => sum + w * c[i] / 255, 0);
+    const linear = (v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);  // stages._linear
+    const rule = data.text_colour, lum = rule.luminance.reduce((sum, w, i) => sum + w * linear(c[i] / 255), 0);
     return `background:rgb(${c.join(",")});color:${lum < rule.dark_below ? rule.on_dark : rule.on_light}`;
   }
   const finite = (A) => A.flat().filter(Number.isFinite);

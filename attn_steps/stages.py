@@ -57,15 +57,22 @@ def formula(name: str, scale: bool = True, temperature: float = 1.0, masked: boo
 # colours, from which matplotlib builds these maps).
 COLORMAPS = {"signed": ("RdBu_r", 11), "prob": ("Blues", 9)}
 
-# Text on a coloured cell: white where the cell is dark, black where it is light,
-# by luminance from linear r, g, b in 0..1. Python and JavaScript apply this rule.
-TEXT_COLOUR = {"luminance": [0.2126, 0.7152, 0.0722], "dark_below": 0.5, "on_dark": "white", "on_light": "black"}
+# Text on a coloured cell: white where the cell is dark, black where it is light, by the
+# cell's WCAG relative luminance (sRGB r, g, b in 0..1 made linear, then weighted). Below
+# 0.179 white contrasts more than black, above it black does; so every value has at least
+# 4.58:1 against its cell, WCAG AA. Python and JavaScript apply this rule.
+TEXT_COLOUR = {"luminance": [0.2126, 0.7152, 0.0722], "dark_below": 0.179, "on_dark": "white", "on_light": "black"}
+
+
+def _linear(v: float) -> float:
+    """An sRGB component (0..1) as linear light, as WCAG 2 defines relative luminance."""
+    return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
 
 
 def text_colour(r: float, g: float, b: float) -> str:
     """The colour of a value written on a cell of colour (r, g, b), each 0..1."""
     wr, wg, wb = TEXT_COLOUR["luminance"]
-    dark = wr * r + wg * g + wb * b < TEXT_COLOUR["dark_below"]
+    dark = wr * _linear(r) + wg * _linear(g) + wb * _linear(b) < TEXT_COLOUR["dark_below"]
     return TEXT_COLOUR["on_dark"] if dark else TEXT_COLOUR["on_light"]
 
 
