@@ -437,3 +437,16 @@ def test_screenshots_of_every_page(base, width, theme):
             if roots:
                 d.execute_script("arguments[0].scrollIntoView({block: 'start', behavior: 'instant'})", roots[0])
                 d.save_screenshot(str(out / f"{name}-explorer-{width}-{theme}.png"))
+
+
+def test_chapter_2s_panorama_is_legible_and_opens_full_size(driver, base):
+    """If this broke, the panorama's values would be ~5 px at the text column's width, or a click would not enlarge it."""
+    browser.open_page(driver, base + CHAPTER2)
+    images = driver.execute_script(
+        "return [...document.querySelectorAll('.cell_output img')].map((im) => ({w: im.clientWidth, natural: im.naturalWidth,"
+        " href: im.closest('a') && im.closest('a').href, src: im.src, h: im.clientHeight}))")
+    panorama = max(images, key=lambda im: im["h"])  # the tallest figure: one stage per row
+    assert panorama["href"] == panorama["src"], "a click opens the image file itself"
+    # drawn ≤ 10 inches wide at 2× (retina): shown at ≥ 65 % of its size in a ~700 px column, 8-pt values stay ≥ 7 px
+    assert panorama["natural"] <= 2 * 100 * ats.plotting.PAGE_WIDTH + 2
+    assert panorama["w"] >= 0.65 * panorama["natural"] / 2
