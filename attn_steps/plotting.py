@@ -160,14 +160,24 @@ def heatmap(
 # A figure wider than this shrinks on a book page (about 7 inches of text column) until
 # its 8-point values are smaller than 6 pixels; panoramas wrap into rows instead.
 PAGE_WIDTH = 10.0
+# ...but a panorama of many large stages (chapter 4: 9 stages, X 96 wide) one per row would be
+# over 40 inches tall (8,000 px at 2×); then it takes more panels per row until it is not.
+MAX_HEIGHT = 38.0
 
 
-def _columns_that_fit(widths: list[float]) -> int:
-    """The most panels per row (in reading order) whose widest row stays within PAGE_WIDTH; at least 1."""
-    for ncols in range(len(widths), 1, -1):
-        if max(sum(widths[r:r + ncols]) for r in range(0, len(widths), ncols)) <= PAGE_WIDTH:
-            return ncols
-    return 1
+def _columns_that_fit(sizes: list[tuple[float, float]]) -> int:
+    """Panels per row (in reading order): the most whose widest row stays within PAGE_WIDTH
+    (at least 1), then more while the figure would be taller than MAX_HEIGHT."""
+    def width(ncols):
+        return max(sum(w for w, _ in sizes[r:r + ncols]) for r in range(0, len(sizes), ncols))
+
+    def height(ncols):
+        return sum(max(h for _, h in sizes[r:r + ncols]) for r in range(0, len(sizes), ncols))
+
+    ncols = next((n for n in range(len(sizes), 0, -1) if width(n) <= PAGE_WIDTH), 1)
+    while ncols < len(sizes) and height(ncols) > MAX_HEIGHT:
+        ncols += 1
+    return ncols
 
 
 def plot_steps(steps, title: str | None = None, ncols: int | None = None) -> Figure:
@@ -176,13 +186,14 @@ def plot_steps(steps, title: str | None = None, ncols: int | None = None) -> Fig
     X → Q, K, V → Q·Kᵀ → Q·Kᵀ/√d_k (→ + M when masked) → softmax → output.
     ncols: panels per row; by default as many as fit in PAGE_WIDTH inches, so
     every written value stays legible at a book's text-column width (8×10
-    stages: one per row). ncols=4 suits a wide screen.
+    stages: one per row), unless that would be taller than MAX_HEIGHT inches.
+    ncols=4 suits a wide screen.
     """
     use_cjk_font()
     stages = steps.stages()
     names = list(stages)
     if ncols is None:
-        ncols = _columns_that_fit([_panel_size(*stages[name].shape)[0] for name in names])
+        ncols = _columns_that_fit([_panel_size(*stages[name].shape) for name in names])
     ncols = min(checks.positive_int(ncols, "ncols"), len(names))
     grid = [names[r:r + ncols] for r in range(0, len(names), ncols)]
     sizes = [[_panel_size(*stages[name].shape) for name in row] for row in grid]

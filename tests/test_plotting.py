@@ -186,3 +186,11 @@ def test_plot_steps_wraps_into_rows_that_fit_a_book_page(steps):
     assert len(rows) < 8, "small stages share rows"
     wide = ats.plot_steps(steps, ncols=4)
     assert wide.get_figwidth() > ats.plotting.PAGE_WIDTH, "an explicit ncols is kept"
+
+
+def test_plot_steps_of_many_large_stages_is_not_too_tall_for_the_site():
+    """If this broke, chapter 4's panorama (9 stages, X 96 wide) would be over 8,000 px tall at 2×."""
+    X = np.random.default_rng(0).standard_normal((8, 96))
+    s = ats.self_attention(X, ats.init_weights(96, 8, seed=0), causal=True)
+    fig = ats.plot_steps(s)
+    assert fig.get_figheight() <= ats.plotting.MAX_HEIGHT + 1
