@@ -26,7 +26,7 @@ from .embeddings import SHORT_SOURCE, embed
 
 HERE = Path(__file__).resolve().parent
 MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
-MAX_D_K = 16
+MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
 # Inlined in this order: the math, then the view that calls it.
 SCRIPTS = ("explorer_math.js", "explorer_view.js")
 SOURCE_OF_GIVEN_X = "X 是本页直接给出的矩阵，不来自词嵌入"  # when X was passed in, not embedded

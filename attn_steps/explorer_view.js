@@ -9,6 +9,12 @@
  * Contract for tests and scripts: root.attnExplorer.state() and .set({...});
  * every matrix cell has data-stage, data-row, data-col; the derivation panel
  * has data-role="provenance" and each term an attribute data-term.
+ * The navigator (data-role="nav") shows one stop of stages at a time (stages
+ * sharing stages.py's `stop`, e.g. Q, K and V), opening on the softmax weights;
+ * .show(stop) or .show("all") switches, and "全部" shows the whole strip.
+ * Columns carry the headings of the book's tables (X: 0, 1, …; Q: q1, q2, …), and a
+ * derivation names a column by its heading.
+ * Messages for a bad setting, in Chinese, go to data-role="message".
  * No framework, no network. Safe to include several times on one page.
  */
 (function () {
@@ -27,7 +33,8 @@
   // The cell's colour on its kind's scale, and its text colour by stages.TEXT_COLOUR (as ats.heatmap writes it).
   function colour(data, v, kind, lim) {
     const c = ramp(data.colours[kind], kind === "prob" ? v : lim > 0 ? 0.5 + v / (2 * lim) : 0.5);
-    const rule = data.text_colour, lum = rule.luminance.reduce((sum, w, i) => sum + w * c[i] / 255, 0);
+    const linear = (v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);  // stages._linear
+    const rule = data.text_colour, lum = rule.luminance.reduce((sum, w, i) => sum + w * linear(c[i] / 255), 0);
     return `background:rgb(${c.join(",")});color:${lum < rule.dark_below ? rule.on_dark : rule.on_light}`;
   }
   const finite = (A) => A.flat().filter(Number.isFinite);
@@ -63,6 +70,14 @@
       // The stages this explorer shows, in reading order: masked only when there is a mask.
       this.stageRows = data.stages.filter((s) => s.name !== "masked" || this.mask);
       this.names = this.stageRows.map((s) => s.name);
+      // The navigator's stops, in reading order: consecutive stages with one `stop` label go together.
+      this.stops = [];
+      this.stageRows.forEach((s) => {
+        const last = this.stops[this.stops.length - 1];
+        if (last && last.label === s.stop) last.names.push(s.name);
+        else this.stops.push({ label: s.stop, names: [s.name] });
+      });
+      this.view = this.stopOf("weights");  // open on the softmax weights: the stage the chapter is about
       this.settings = Object.assign({}, data.settings);
       this.step = -1;
       this.timer = null;
@@ -83,26 +98,26 @@
       const next = Object.assign({}, this.settings);
       for (const [key, v] of Object.entries(changes || {})) {
         if (key === "seed") {
-          if (this.fixed()) throw new Error("seed: these weights are fixed (given from Python); choose weights instead");
-          if (!Number.isInteger(v) || v < 0) throw new Error(`seed must be a whole number ≥ 0, got ${v}`);
+          if (this.fixed()) throw new Error("种子 (seed) 在这里不能改：权重是从 Python 给定的，请在「权重」里选");
+          if (!Number.isInteger(v) || v < 0) throw new Error(`种子 (seed) 要是 0 或更大的整数，例如 0、1、42；现在是 ${v}`);
         } else if (key === "d_k") {
-          if (this.fixed()) throw new Error("d_k comes from the fixed weights here");
-          if (!Number.isInteger(v) || v < 1 || v > this.data.max_d_k) throw new Error(`d_k must be a whole number from 1 to ${this.data.max_d_k}, got ${v}`);
+          if (this.fixed()) throw new Error("d_k 在这里由给定的权重决定，不能改");
+          if (!Number.isInteger(v) || v < 1 || v > this.data.max_d_k) throw new Error(`d_k 要是 1 到 ${this.data.max_d_k} 之间的整数；现在是 ${v}`);
         } else if (key === "temperature") {
-          if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`temperature must be a positive number, got ${v}`);
+          if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`温度 τ (temperature) 要是大于 0 的数，例如 0.5、1、2；现在是 ${v}`);
         } else if (key === "std") {
-          if (this.fixed()) throw new Error("std: these weights are fixed (given from Python)");
-          if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`std must be a positive number, got ${v}`);
+          if (this.fixed()) throw new Error("权重的标准差 (std) 在这里不能改：权重是从 Python 给定的");
+          if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) throw new Error(`权重的标准差 (std) 要是大于 0 的数；现在是 ${v}`);
         } else if (key === "scale") {
-          if (typeof v !== "boolean") throw new Error(`scale must be true or false, got ${v}`);
+          if (typeof v !== "boolean") throw new Error(`是否除以 √d_k (scale) 要是 true 或 false；现在是 ${v}`);
         } else if (key === "query") {
           const i = typeof v === "string" ? this.tokens.indexOf(v) : v;
-          if (!Number.isInteger(i) || i < 0 || i >= this.tokens.length) throw new Error(`query must be a token or its index, got ${v}`);
+          if (!Number.isInteger(i) || i < 0 || i >= this.tokens.length) throw new Error(`跟随的词 (query) 要是句中的一个词，或它的序号 0 到 ${this.tokens.length - 1}；现在是 ${v}`);
           next.query = i; continue;
         } else if (key === "weights") {
-          if (!this.data.weights || !(v in this.data.weights)) throw new Error(`weights must be one of ${Object.keys(this.data.weights || {}).join(", ")}, got ${v}`);
+          if (!this.data.weights || !(v in this.data.weights)) throw new Error(`权重 (weights) 要选 ${Object.keys(this.data.weights || {}).join("、") || "（这里没有可选的权重）"} 之一；现在是 ${v}`);
         } else {
-          throw new Error(`unknown setting ${key}`);
+          throw new Error(`没有 ${key} 这个设置；可以改的有 seed、d_k、std、scale、temperature、query、weights`);
         }
         next[key] = v;
       }
@@ -112,6 +127,50 @@
     }
 
     fixed() { return Boolean(this.data.weights); }
+
+    // The headings of the book's tables: X's columns from 0 (embed), Q/K/V's q1, k1, v1 … (attention.column_labels).
+    columnLabels(name, n) {
+      if (KEY_COLUMNS.has(name)) return this.tokens;
+      return Array.from({ length: n }, (_, j) => (name === "X" ? String(j) : `${name === "output" ? "z" : name.toLowerCase()}${j + 1}`));
+    }
+
+    stopOf(name) { return this.stops.findIndex((st) => st.names.includes(name)); }
+
+    // Show one stop (its label, or the name of a stage in it) or "all": the whole strip, scrolling sideways.
+    show(which) {
+      if (which === "all") this.view = "all";
+      else {
+        const k = this.stops.findIndex((st) => st.label === which || st.names.includes(which));
+        if (k < 0) throw new Error(`没有「${which}」这一步；可选：${this.stops.map((st) => st.label).join("、")}、all`);
+        this.view = k;
+      }
+      this.layout();
+      return this.view;
+    }
+
+    layout() {
+      const all = this.view === "all", strip = this.root.querySelector("[data-role=strip]");
+      strip.classList.toggle("ae-all", all);
+      strip.querySelectorAll(".ae-panel").forEach((p) => {
+        p.hidden = !all && !this.stops[this.view].names.includes(p.dataset.panel);
+      });
+      this.root.querySelectorAll("[data-stop]").forEach((b) => {
+        const on = b.dataset.stop === "all" ? all : !all && Number(b.dataset.stop) === this.view;
+        b.setAttribute("aria-pressed", String(on));
+      });
+      const cell = this.focus && strip.querySelector(`[data-stage=${this.focus[0]}][data-row="${this.focus[1]}"][data-col="${this.focus[2]}"]`);
+      if (!all && (!cell || cell.closest(".ae-panel").hidden)) this.explainStop();
+    }
+
+    // A visible cell of the stop in view: the followed word's row, at its largest weight for key columns.
+    explainStop() {
+      const strip = this.root.querySelector("[data-role=strip]");
+      const name = this.view === "all" ? "weights" : this.stops[this.view].names[0], q = this.settings.query;
+      const row = this.stages.weights[q];
+      const col = KEY_COLUMNS.has(name) ? row.indexOf(Math.max(...row)) : 0;
+      const cell = strip.querySelector(`[data-stage=${name}][data-row="${name === "K" || name === "V" ? col : q}"][data-col="${KEY_COLUMNS.has(name) ? col : 0}"]`);
+      if (cell) this.explain(cell);
+    }
 
     weights() {
       const s = this.settings;
@@ -141,12 +200,21 @@
           <button type="button" data-play="next" aria-label="下一步">▶|</button>
           <span class="ae-caption" data-role="caption" aria-live="polite">${esc(d.intro)}</span>
         </div>
+        <p class="ae-message" data-role="message" role="alert" hidden></p>
+        <div class="ae-nav" data-role="nav" role="group" aria-label="选一步来看">
+          ${this.stops.map((st, k) => `${k ? '<span class="ae-arrow" aria-hidden="true">→</span>' : ""}<button type="button" data-stop="${k}" aria-pressed="false">${esc(st.label)}</button>`).join("")}
+          <button type="button" data-stop="all" class="ae-all-button" aria-pressed="false" title="所有步骤排成一行，左右滚动">全部</button>
+        </div>
         <div class="ae-body">
           <div class="ae-strip" data-role="strip" tabindex="-1"></div>
           <aside class="ae-prov" data-role="provenance" aria-live="polite" aria-label="这个数从哪里来"></aside>
         </div>`;
       const on = (sel, ev, fn) => this.root.querySelectorAll(sel).forEach((el) => el.addEventListener(ev, fn));
-      on("[data-control]", "change", (e) => this.fromControl(e.target));
+      // While typing, an empty or half-typed box ("" or "-") waits; leaving it empty is the error.
+      on("[data-control]", "input", (e) => this.fromControl(e.target, false));
+      on("[data-control]", "change", (e) => this.fromControl(e.target, true));
+      on("[data-control]", "blur", (e) => this.fromControl(e.target, true));
+      on("[data-stop]", "click", (e) => { const k = e.currentTarget.dataset.stop; this.stop(); this.show(k === "all" ? "all" : this.stops[Number(k)].label); });
       on("[data-play]", "click", (e) => this.play(e.currentTarget.dataset.play));
       const strip = this.root.querySelector("[data-role=strip]");
       strip.addEventListener("mouseover", (e) => { const c = e.target.closest("[data-stage]"); if (c) this.explain(c); });
@@ -158,16 +226,39 @@
       strip.addEventListener("keydown", (e) => this.key(e));
     }
 
-    fromControl(el) {
-      const k = el.dataset.control;
+    fromControl(el, leaving) {
+      const k = el.dataset.control, typed = el.type === "number";
+      if (typed && el.value.trim() === "") {
+        if (leaving) this.message(el, `${el.closest("label").textContent.trim()} 这一格是空的：${this.hint(k)}`);
+        return;
+      }
       const v = k === "scale" ? el.checked : k === "weights" ? el.value : Number(el.value);
+      const current = k === "d_k" ? this.W.Wq[0].length : this.settings[k];
+      if (v === current && !el.hasAttribute("aria-invalid")) return;
       try {
         this.set({ [k]: v });
-        el.removeAttribute("aria-invalid");
+        this.message(el, null);
       } catch (err) {
-        el.setAttribute("aria-invalid", "true");
-        this.root.querySelector("[data-role=caption]").textContent = err.message;
+        this.message(el, err.message);
       }
+    }
+
+    hint(k) {
+      return { seed: "种子要是 0 或更大的整数，例如 0", d_k: `d_k 要是 1 到 ${this.data.max_d_k} 之间的整数`,
+        temperature: "温度要是大于 0 的数，例如 1" }[k] || "请填一个数";
+    }
+
+    // A message under the controls for the box el (null: the value is valid, the message goes).
+    message(el, text) {
+      const box = this.root.querySelector("[data-role=message]");
+      if (text === null) {
+        el.removeAttribute("aria-invalid");
+        if (!this.root.querySelector("[aria-invalid=true]")) { box.hidden = true; box.textContent = ""; }
+        return;
+      }
+      el.setAttribute("aria-invalid", "true");
+      box.textContent = text;
+      box.hidden = false;
     }
 
     // -- drawing every stage --
@@ -184,8 +275,7 @@
         const note = name === "X" ? d.x_note : stage.note;
         const lim = Math.max(...finite(A).map(Math.abs));
         const keyCols = KEY_COLUMNS.has(name);
-        const colLabels = name === "X" ? A[0].map((_, j) => String(j + 1))
-          : keyCols ? this.tokens : A[0].map((_, j) => `${name === "output" ? "z" : name.toLowerCase()}${j + 1}`);
+        const colLabels = this.columnLabels(name, A[0].length);
         const rowsFollow = name !== "K" && name !== "V";
         const withWeight = name === "V";
         // After the mask, a blocked key is grey: −∞ in the masked scores, weight 0 after the softmax.
@@ -196,7 +286,7 @@
           const w = stages.weights[q][i];
           const lead = withWeight
             ? `<td class="ae-w" style="${colour(d, w, "prob", 1)}" title="${esc(this.tokens[q])} 分给 ${esc(this.tokens[i])} 的权重">${w.toFixed(2)}</td>` : "";
-          body += `<tr class="${rowClass}"${withWeight ? ` style="opacity:${(0.35 + 0.65 * Math.min(1, w * 3)).toFixed(2)}"` : ""}>` +
+          body += `<tr class="${rowClass}">` +
             `<th scope="row" data-follow="${i}" title="跟随「${esc(this.tokens[i])}」">${esc(this.tokens[i])}</th>${lead}` +
             A[i].map((v, j) => {
               const blocked = greyWhenBlocked && this.mask && !this.mask[i][j];
@@ -224,7 +314,9 @@
       }
       this.markStep();
       const keep = this.focus && strip.querySelector(`[data-stage=${this.focus[0]}][data-row="${this.focus[1]}"][data-col="${this.focus[2]}"]`);
-      this.explain(keep || strip.querySelector(`[data-stage=output][data-row="${q}"][data-col="0"]`));
+      if (keep) this.explain(keep);
+      this.layout();
+      if (!keep && this.view === "all") this.explainStop();
       this.lastRenderMs = performance.now() - t0;
     }
 
@@ -239,11 +331,11 @@
       const list = (terms) => `<div class="ae-terms">${terms.join(" + ")}</div>`;
       let html = "";
       if (name === "X") {
-        html = `<p>${esc(tok[i])} 的嵌入向量的第 ${j + 1} 个数：${fmt(value)}。</p><p>它不是算出来的：${esc(this.data.source_short)}。</p>`;
+        html = `<p>${esc(tok[i])} 的嵌入向量在第 ${j} 列（X 的列从 0 数起）的数：${fmt(value)}。</p><p>它不是算出来的：${esc(this.data.source_short)}。</p>`;
       } else if (name === "Q" || name === "K" || name === "V") {
         const Wm = W["W" + name.toLowerCase()];
         const terms = this.X[i].map((x, m) => term(x * Wm[m][j], `${par(x)}×${par(Wm[m][j])}`));
-        html = `<p><b>${name}[${esc(tok[i])}, ${j + 1}]</b> = x<sub>${esc(tok[i])}</sub> · W${name.toLowerCase()}[:, ${j + 1}]，逐项相乘再相加：</p>${list(terms)}<p>= <b>${fmt(value)}</b></p>`;
+        html = `<p><b>${name}[${esc(tok[i])}, ${this.columnLabels(name, j + 1)[j]}]</b> = x<sub>${esc(tok[i])}</sub> · W${name.toLowerCase()}[:, ${this.columnLabels(name, j + 1)[j]}]，逐项相乘再相加：</p>${list(terms)}<p>= <b>${fmt(value)}</b></p>`;
       } else if (name === "scores") {
         const terms = stages.Q[i].map((a, c) => term(a * stages.K[j][c], `${par(a)}×${par(stages.K[j][c])}`));
         html = `<p><b>分数[${esc(tok[i])}, ${esc(tok[j])}]</b> = q<sub>${esc(tok[i])}</sub> · k<sub>${esc(tok[j])}</sub>，${stages.Q[i].length} 项：</p>${list(terms)}<p>= <b>${fmt(value)}</b></p>`;
@@ -267,7 +359,7 @@
           : `<p>${esc(tok[i])} 不许看 ${esc(tok[j])}：遮挡把这个分数换成 −∞，权重是 0。</p>`;
       } else if (name === "output") {
         const terms = stages.weights[i].map((w, r) => term(w * stages.V[r][j], `${par(w)}×${par(stages.V[r][j])}`));
-        html = `<p><b>输出[${esc(tok[i])}, ${j + 1}]</b> = Σ<sub>j</sub> w<sub>${esc(tok[i])},j</sub> · v<sub>j</sub>[${j + 1}]，每个词的值按权重相加：</p>${list(terms)}<p>= <b>${fmt(value)}</b></p>`;
+        html = `<p><b>输出[${esc(tok[i])}, z${j + 1}]</b> = Σ<sub>j</sub> w<sub>${esc(tok[i])},j</sub> · v<sub>j</sub>[v${j + 1}]，每个词的值按权重相加：</p>${list(terms)}<p>= <b>${fmt(value)}</b></p>`;
       }
       this.root.querySelector("[data-role=provenance]").innerHTML = `<h4>这个数从哪里来</h4>${html}`;
     }
@@ -325,8 +417,9 @@
         p.classList.toggle("ae-now", p.dataset.panel === name);
         p.classList.toggle("ae-later", this.names.indexOf(p.dataset.panel) > this.step);
       });
+      if (this.view !== "all") { this.view = this.stopOf(name); this.layout(); }
       const now = strip.querySelector(`[data-panel=${name}]`);
-      if (now) strip.scrollTo({ left: now.offsetLeft - strip.offsetLeft - 8, behavior: "smooth" });
+      if (now && this.view === "all") strip.scrollTo({ left: now.offsetLeft - strip.offsetLeft - 8, behavior: "smooth" });
       const q = this.tokens[this.settings.query];
       this.root.querySelector("[data-role=caption]").textContent =
         `第 ${this.step + 1} 步（共 ${this.names.length} 步）：${this.data.captions[name]}；跟随「${q}」`;

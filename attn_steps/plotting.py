@@ -157,22 +157,50 @@ def heatmap(
     return ax
 
 
-def plot_steps(steps, title: str | None = None, ncols: int = 2) -> Figure:
+# A figure wider than this shrinks on a book page (about 7 inches of text column) until
+# its 8-point values are smaller than 6 pixels; panoramas wrap into rows instead.
+PAGE_WIDTH = 10.0
+# ...but a panorama of many large stages (chapter 4: 9 stages, X 96 wide) one per row would be
+# over 40 inches tall (8,000 px at 2×); then it takes more panels per row until it is not.
+MAX_HEIGHT = 38.0
+
+
+def _columns_that_fit(sizes: list[tuple[float, float]]) -> int:
+    """Panels per row (in reading order): the most whose widest row stays within PAGE_WIDTH
+    (at least 1), then more while the figure would be taller than MAX_HEIGHT."""
+    def width(ncols):
+        return max(sum(w for w, _ in sizes[r:r + ncols]) for r in range(0, len(sizes), ncols))
+
+    def height(ncols):
+        return sum(max(h for _, h in sizes[r:r + ncols]) for r in range(0, len(sizes), ncols))
+
+    ncols = next((n for n in range(len(sizes), 0, -1) if width(n) <= PAGE_WIDTH), 1)
+    while ncols < len(sizes) and height(ncols) > MAX_HEIGHT:
+        ncols += 1
+    return ncols
+
+
+def plot_steps(steps, title: str | None = None, ncols: int | None = None) -> Figure:
     """The whole step-through, one panel per stage, in reading order (left to right, top to bottom).
 
     X → Q, K, V → Q·Kᵀ → Q·Kᵀ/√d_k (→ + M when masked) → softmax → output.
-    ncols=2 suits a book page; ncols=4 a wide screen.
+    ncols: panels per row; by default as many as fit in PAGE_WIDTH inches, so
+    every written value stays legible at a book's text-column width (8×10
+    stages: one per row), unless that would be taller than MAX_HEIGHT inches.
+    ncols=4 suits a wide screen.
     """
     use_cjk_font()
     stages = steps.stages()
     names = list(stages)
+    if ncols is None:
+        ncols = _columns_that_fit([_panel_size(*stages[name].shape) for name in names])
     ncols = min(checks.positive_int(ncols, "ncols"), len(names))
     grid = [names[r:r + ncols] for r in range(0, len(names), ncols)]
     sizes = [[_panel_size(*stages[name].shape) for name in row] for row in grid]
     col_w = [max(size[c][0] for size in sizes if c < len(size)) for c in range(ncols)]
     row_h = [max(h for _, h in size) for size in sizes]
     fig = plt.figure(figsize=(sum(col_w), sum(row_h) + 0.8), layout="constrained")
-    axes = np.atleast_2d(fig.subplots(len(grid), ncols, gridspec_kw={"width_ratios": col_w, "height_ratios": row_h}))
+    axes = fig.subplots(len(grid), ncols, squeeze=False, gridspec_kw={"width_ratios": col_w, "height_ratios": row_h})
     for row, row_names in zip(axes, grid):
         for ax in row[len(row_names):]:  # the last row may have fewer stages than columns
             ax.set_visible(False)

@@ -75,7 +75,7 @@ def test_a_masked_steps_carries_its_mask_and_named_weights_switch():
     (lambda: ats.explore(""), ValueError, "empty"),
     (lambda: ats.explore(42), TypeError, "sentence"),
     (lambda: ats.explore(TEXT1, d_k=0), ValueError, "d_k"),
-    (lambda: ats.explore(TEXT1, d_k=17), ValueError, "at most 16"),
+    (lambda: ats.explore(TEXT1, d_k=97), ValueError, "at most 96"),
     (lambda: ats.explore(TEXT1, temperature=0), ValueError, "temperature"),
     (lambda: ats.explore(TEXT1, temperature=float("nan")), ValueError, "temperature"),
     (lambda: ats.explore(TEXT1, seed=-1), ValueError, "seed"),

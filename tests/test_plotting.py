@@ -174,3 +174,23 @@ def test_plot_steps_draws_the_masked_stage():
     assert titles[6:] == ["Q·Kᵀ/√d_k + M  (4×4)", "softmax(Q·Kᵀ/√d_k + M)  (4×4)", "softmax(Q·Kᵀ/√d_k + M)·V  (4×2)"]
     assert "+ M" in fig.get_suptitle()
     fig.savefig(io.BytesIO(), format="png")
+
+
+def test_plot_steps_wraps_into_rows_that_fit_a_book_page(steps):
+    """If this broke, chapter 2's panorama would be shrunk to the text column until its values were ~5 px."""
+    fig = ats.plot_steps(steps)
+    assert fig.get_figwidth() <= ats.plotting.PAGE_WIDTH
+    small = ats.plot_steps(ats.self_attention(np.eye(3, 4), ats.init_weights(4, 3, seed=0)))
+    assert small.get_figwidth() <= ats.plotting.PAGE_WIDTH
+    rows = {round(ax.get_position().y0, 3) for ax in small.axes if ax.get_visible() and ax.get_title()}
+    assert len(rows) < 8, "small stages share rows"
+    wide = ats.plot_steps(steps, ncols=4)
+    assert wide.get_figwidth() > ats.plotting.PAGE_WIDTH, "an explicit ncols is kept"
+
+
+def test_plot_steps_of_many_large_stages_is_not_too_tall_for_the_site():
+    """If this broke, chapter 4's panorama (9 stages, X 96 wide) would be over 8,000 px tall at 2×."""
+    X = np.random.default_rng(0).standard_normal((8, 96))
+    s = ats.self_attention(X, ats.init_weights(96, 8, seed=0), causal=True)
+    fig = ats.plot_steps(s)
+    assert fig.get_figheight() <= ats.plotting.MAX_HEIGHT + 1

@@ -79,3 +79,16 @@ def test_one_text_colour_rule():
     assert stages.text_colour(0.02, 0.19, 0.38) == "white"  # RdBu_r's darkest blue
     assert stages.text_colour(0.97, 0.97, 0.97) == "black"
     assert stages.text_colour(0.03, 0.19, 0.42) == "white"  # Blues' darkest
+
+
+def test_every_written_value_has_aa_contrast_on_its_cell():
+    """If this broke, a value on a mid-coloured cell (e.g. 158 on RdBu_r's light red) would fall under 4.5:1."""
+    lin = lambda v: v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4  # noqa: E731
+    lum = lambda rgb: sum(w * lin(v) for w, v in zip((0.2126, 0.7152, 0.0722), rgb))  # noqa: E731
+    import matplotlib
+    for name in ("RdBu_r", "Blues"):
+        for t in np.linspace(0, 1, 201):
+            rgb = matplotlib.colormaps[name](t)[:3]
+            text = 1.0 if stages.text_colour(*rgb) == "white" else 0.0
+            hi, lo = sorted((lum(rgb), text), reverse=True)
+            assert (hi + 0.05) / (lo + 0.05) >= 4.5, (name, t, rgb)

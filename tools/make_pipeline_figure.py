@@ -40,7 +40,8 @@ OUTPUT = "#e2f0d9"
 
 BOX_W, BOX_H = 1.62, 1.05
 LANES = {"top": 2.45, "mid": 1.2, "bottom": -0.05}
-COLUMNS = [0.0, 2.5, 4.87, 7.24, 9.61, 11.98]
+# Gaps of 1 unit between boxes: room for an arrow's label clear of both boxes.
+COLUMNS = [0.0, 2.62, 5.24, 7.86, 10.48, 13.1]
 XLIM = (-0.1, COLUMNS[-1] + BOX_W + 0.1)
 YLIM = (-0.2, 4.15)
 INCH_PER_UNIT = 0.7
@@ -96,8 +97,12 @@ def draw_arrow(ax, start: str, end: str, label: str) -> None:
                                  linewidth=1.6, color="#333333", shrinkA=2, shrinkB=2))
     if label:
         mx, my = (x0 + x1) / 2, (y0 + y1) / 2
-        if y1 == y0:
-            ax.text(mx, my + 0.06, label, ha="center", va="bottom", fontsize=11, color="#222222")
+        if y1 == y0 and start == "X":  # the middle of the fan: by the arrow's head, clear of the slanted arrows
+            ax.text(x1 - 0.08, my + 0.08, label, ha="right", va="bottom", fontsize=12.5, color="#222222")
+        elif y1 == y0 and end == "S":  # Q's slanted arrow meets S at the same point: label by K, where it is far
+            ax.text(x0 + 0.1, my + 0.08, label, ha="left", va="bottom", fontsize=12.5, color="#222222")
+        elif y1 == y0:
+            ax.text(mx, my + 0.08, label, ha="center", va="bottom", fontsize=12.5, color="#222222")
         else:  # the fan from X: label on the outer side of the slanted arrow
             ax.text(mx - 0.12, my + (0.12 if y1 > y0 else -0.12), label, ha="right",
                     va="bottom" if y1 > y0 else "top", fontsize=12, color="#222222")
