@@ -399,8 +399,8 @@ def test_no_page_scrolls_sideways_at_500_px_and_the_explorer_shows_one_stop(base
         assert [p.get_attribute("data-panel") for p in root.find_elements(By.CSS_SELECTOR, ".ae-panel") if p.is_displayed()] == ["weights"]
 
 
-CHAPTERS_WITH_EXERCISES = ("01_toy_example", "02_walkthrough", "03_two_apples", "05_multi_head",
-                           "06_order_and_position", "07_masks")  # 04 is being rewritten by the lead
+CHAPTERS_WITH_EXERCISES = ("01_toy_example", "02_walkthrough", "03_two_apples", "04_learning", "05_multi_head",
+                           "06_order_and_position", "07_masks", "08_tiles_and_cache")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS_WITH_EXERCISES)
