@@ -76,7 +76,7 @@ def with_characters(X: pd.DataFrame, tokens: list[str], vectors) -> pd.DataFrame
     vectors(letters) -> (len(letters), dim): the per-character vectors, each character on its own.
     """
     letters = sorted({c for t in tokens for c in t})
-    per_char = dict(zip(letters, vectors(letters).to_numpy()))  # character -> (dim,)
+    per_char = dict(zip(letters, np.asarray(vectors(letters), dtype=np.float64)))  # character -> (dim,)
     means = np.array([np.mean([per_char[c] for c in t], axis=0) for t in tokens])  # (n, dim)
     C = layer_norm(pd.DataFrame(means, index=X.index, columns=[f"字{j}" for j in range(X.shape[1])]))
     return pd.concat([X, C], axis=1) / math.sqrt(2)

@@ -93,10 +93,14 @@ def test_quantisation_changes_every_stage_by_less_than_its_bound(table, vectors,
     d = sg.site_dictionary()
     W = ats.init_weights(10, 6, seed=0)
     worst = dict.fromkeys(BOUNDS, 0.0)
+    checked = 0
     for text in [TEXT1, TEXT2, *ats.apple_sentences()["text"][::10]]:
         words = [w for w in sg.cut(text, d) if w.strip()]
         X, missing = wv.lookup(words, vectors)
-        assert missing == []
+        if missing:  # a Latin run (Windows, iPhone): no vector by design, and lookup says so
+            assert all(not "\u4e00" <= words[i][0] <= "\u9fff" for i in missing), [words[i] for i in missing]
+            continue
+        checked += 1
         exact = ats.self_attention(ats.embed(words, dim=10, context=False), W).stages()
         decoded = ats.self_attention(X, W).stages()
         for stage in BOUNDS:
@@ -106,6 +110,7 @@ def test_quantisation_changes_every_stage_by_less_than_its_bound(table, vectors,
     assert worst["X"] <= max(table["scale"]) / 2 + 1e-12
     assert all(worst[k] <= BOUNDS[k] for k in BOUNDS), worst
     assert worst["weights"] > 0  # the table is quantised: a zero change would mean it was not read
+    assert checked >= 70
 
 
 # ---- steps_to_csv ------------------------------------------------------------
@@ -197,7 +202,8 @@ def test_the_head_from_its_table_agrees_with_predict_and_attention_row(capsys):
     rows = wv.load_table(table, sg.site_dictionary())
     worst_p = worst_w = 0.0
     skipped = 0
-    for text in ats.apple_sentences()["text"]:
+    texts = ats.apple_sentences()["text"]
+    for text in texts:
         tokens = head_tokens(text)
         if any(t not in rows.index for t in tokens):  # a word jieba's HMM made up (这箱): not in the table
             skipped += 1
@@ -208,9 +214,9 @@ def test_the_head_from_its_table_agrees_with_predict_and_attention_row(capsys):
         worst_w = max(worst_w, float(np.abs(row.to_numpy() - head.attention_row(text).to_numpy()).max()))
     size = len(gzip.compress(json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode(), 9))
     with capsys.disabled():
-        print(f"\nhead table {size / 1000:.0f} kB gzipped; {434 - skipped} sentences: probability within {worst_p:.1g}, "
+        print(f"\nhead table {size / 1000:.0f} kB gzipped; {len(texts) - skipped} sentences: probability within {worst_p:.1g}, "
               f"苹果's attention row within {worst_w:.1g} of head.predict / attention_row")
-    assert worst_p < 2e-3 and worst_w < 2e-3 and skipped < 434 / 3 and size < 150_000
+    assert worst_p < 2e-3 and worst_w < 2e-3 and skipped < len(texts) / 3 and size < 150_000
 
 
 def test_the_head_table_refuses_what_the_head_cannot_read():
