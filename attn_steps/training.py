@@ -86,11 +86,12 @@ def encode(texts, dim: int, context: bool, self_attend: bool, senses=None, chars
     """Sentences -> Encoded: tokens with 苹果 split out, vectors, the mask and the labels."""
     token_lists = [head_tokens(t) for t in texts]
     n = max(len(t) for t in token_lists)
-    X = np.zeros((len(token_lists), n, 2 * dim if chars else dim))  # (B, n, d)
+    rows = [features(tokens, dim, context, chars).to_numpy() for tokens in token_lists]  # (n_i, d) each
+    X = np.zeros((len(token_lists), n, rows[0].shape[1]))  # (B, n, d)
     allowed = np.zeros((len(token_lists), n), dtype=bool)  # (B, n)
     target = np.array([t.index(TARGET) for t in token_lists])  # (B,)
     for i, tokens in enumerate(token_lists):
-        X[i, : len(tokens)] = features(tokens, dim, context, chars).to_numpy()
+        X[i, : len(tokens)] = rows[i]
         allowed[i, : len(tokens)] = True
         allowed[i, target[i]] = self_attend
     if not allowed.any(axis=1).all():
@@ -151,8 +152,8 @@ def loss(p: Params, e: Encoded, f: Forward, l2: float, l2_scores: float | None =
     """
     l2_scores = l2 if l2_scores is None else l2_scores
     bce = np.mean(np.logaddexp(0.0, f.logit) - e.y * f.logit)  # = −y log p − (1−y) log(1−p), stable
-    squares = {name: np.sum(a * a) for name, a in (("Wq", p.Wq), ("Wk", p.Wk), ("Wv", p.Wv), ("u", p.u))}
-    return float(bce + l2_scores / 2 * (squares["Wq"] + squares["Wk"]) + l2 / 2 * (squares["Wv"] + squares["u"]))
+    scores_penalty = l2_scores / 2 * (np.sum(p.Wq * p.Wq) + np.sum(p.Wk * p.Wk))
+    return float(bce + scores_penalty + l2 / 2 * (np.sum(p.Wv * p.Wv) + np.sum(p.u * p.u)))
 
 
 def readout_backward(p: Params, e: Encoded, f: Forward):
