@@ -27,8 +27,15 @@ from .embeddings import SHORT_SOURCE, embed
 HERE = Path(__file__).resolve().parent
 MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
-# Inlined in this order: the math, then the view that calls it.
-SCRIPTS = ("explorer_math.js", "explorer_view.js")
+# Inlined in this order: the math, the segmenter and word vectors a typed sentence needs, the
+# downloads, the text field, then the view that calls them (it starts every explorer on the page).
+SCRIPTS = ("explorer_math.js", "segmenter.js", "wordvecs.js", "explorer_export.js", "explorer_typing.js",
+           "explorer_view.js")
+# Where the built site keeps the tables a typed sentence loads (_ext/site_tables.py writes them),
+# relative to the site's root; a page finds its root from Sphinx's data-content_root.
+TABLES = "_static/attn-tables/"
+TYPED_DIM = 10  # the walkthrough's size: the site's word-vector table has 10 numbers per word
+MAX_TYPED_CHARS = 120  # a typed sentence: beyond this the strips of numbers are no longer legible
 SOURCE_OF_GIVEN_X = "X 是本页直接给出的矩阵，不来自词嵌入"  # when X was passed in, not embedded
 _ids = itertools.count(1)
 
@@ -111,6 +118,7 @@ def explore(
     dim: int = 10,
     weights=None,
     query=None,
+    head=None,
     title: str = "注意力分步浏览器",
 ) -> Explorer:
     """The step-through as an explorer you can touch: every stage, where each number comes from, what-if controls.
@@ -124,6 +132,13 @@ def explore(
     Steps was computed with (else True and 1), and a Steps' mask comes along.
     query: the token followed at the start (default 苹果 if present, else the
     last token).
+
+    On the built site a reader can type a sentence of their own: the page cuts it
+    (segmenter.js) and looks up per-word vectors (context=False) in the site's
+    tables, loaded only then. That needs X of the walkthrough's size (dim 10)
+    from embeddings; an X given by hand has no text field. head: chapter 4's
+    trained head (ats.train_head, context=False); the typed sentence then goes
+    through that head (its verdict and 苹果's attention row) instead of the strip.
     """
     mask = None
     if isinstance(source, str):
@@ -156,6 +171,7 @@ def explore(
             settings.pop(key)
     source_text = X.attrs.get("source")
     data = {
+        "typing": _typing(source_text, x.shape[1], mask is not None, head),
         "title": title,
         "tokens": tokens,
         "X": _json_matrix(x),
@@ -175,6 +191,29 @@ def explore(
         "interval_ms": 1600,
     }
     return Explorer(_html(data), data)
+
+
+def _typing(source_text, width: int, masked: bool, head) -> dict | None:
+    """What the text field needs: which tables to load and what to do with a typed sentence (None: no field)."""
+    common = {"tables": TABLES, "max_chars": MAX_TYPED_CHARS, "source_names": dict(SHORT_SOURCE)}
+    if head is not None:
+        from .corpus import TARGET
+        from .training import TrainedHead
+        from .wordvecs import head_id
+
+        if not isinstance(head, TrainedHead):
+            raise TypeError(f"head must be a head from ats.train_head, got {type(head).__name__}")
+        if head.settings["context"] or head.settings["self_attend"]:
+            raise ValueError("the site's head table holds one fixed query per word: "
+                             "only a head trained with context=False and self_attend=False can run on a typed sentence")
+        return {**common, "mode": "head", "files": ["segmenter-dict.json", "head-ch4.json"],
+                "head_id": head_id(head), "target": TARGET}
+    if not source_text or width != TYPED_DIM or masked:
+        # A hand-made X (chapter 1), another width (the site's vectors would not fit the weights),
+        # or a mask made for this sentence's length: no text field.
+        return None
+    return {**common, "mode": "vectors", "files": ["segmenter-dict.json", f"wordvecs-d{TYPED_DIM}.json"],
+            "dim": TYPED_DIM}
 
 
 def _html(data: dict) -> str:

@@ -31,11 +31,15 @@
     return a.map((v, i) => Math.round(v + (b[i] - v) * f));
   }
   // The cell's colour on its kind's scale, and its text colour by stages.TEXT_COLOUR (as ats.heatmap writes it).
-  function colour(data, v, kind, lim) {
+  function colours(data, v, kind, lim) {
     const c = ramp(data.colours[kind], kind === "prob" ? v : lim > 0 ? 0.5 + v / (2 * lim) : 0.5);
     const linear = (v) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);  // stages._linear
     const rule = data.text_colour, lum = rule.luminance.reduce((sum, w, i) => sum + w * linear(c[i] / 255), 0);
-    return `background:rgb(${c.join(",")});color:${lum < rule.dark_below ? rule.on_dark : rule.on_light}`;
+    return [`rgb(${c.join(",")})`, lum < rule.dark_below ? rule.on_dark : rule.on_light];
+  }
+  function colour(data, v, kind, lim) {
+    const [fill, ink] = colours(data, v, kind, lim);
+    return `background:${fill};color:${ink}`;
   }
   const finite = (A) => A.flat().filter(Number.isFinite);
   function formatter(A, kind) {
@@ -64,11 +68,27 @@
       this.root = root;
       const data = JSON.parse(root.querySelector("script[data-role=explorer-data]").textContent);
       this.data = data;
-      this.tokens = data.tokens;
-      this.X = data.X;
-      this.mask = data.mask || null;
+      this.original = { tokens: data.tokens, X: data.X, mask: data.mask || null, source_short: data.source_short,
+                        x_note: data.x_note };
+      this.useInput(this.original);
+      this.view = this.stopOf("weights");  // open on the softmax weights: the stage the chapter is about
+      this.settings = Object.assign({}, data.settings);
+      this.step = -1;
+      this.timer = null;
+      this.focus = null;
+      this.build();
+      this.typing = data.typing && window.AttnTyping ? window.AttnTyping.attach(this) : null;
+      this.render();
+    }
+
+    // The sentence the stages start from: its tokens, X, mask, and what the page says X came from.
+    useInput(input) {
+      this.input = input;
+      this.tokens = input.tokens;
+      this.X = input.X;
+      this.mask = input.mask || null;
       // The stages this explorer shows, in reading order: masked only when there is a mask.
-      this.stageRows = data.stages.filter((s) => s.name !== "masked" || this.mask);
+      this.stageRows = this.data.stages.filter((s) => s.name !== "masked" || this.mask);
       this.names = this.stageRows.map((s) => s.name);
       // The navigator's stops, in reading order: consecutive stages with one `stop` label go together.
       this.stops = [];
@@ -77,14 +97,37 @@
         if (last && last.label === s.stop) last.names.push(s.name);
         else this.stops.push({ label: s.stop, names: [s.name] });
       });
-      this.view = this.stopOf("weights");  // open on the softmax weights: the stage the chapter is about
-      this.settings = Object.assign({}, data.settings);
-      this.step = -1;
-      this.timer = null;
+    }
+
+    // A typed sentence (explorer_typing.js) replaces the page's: every stage is recomputed from it.
+    setInput(input) {
+      this.useInput(input);
+      this.settings.query = this.tokens.indexOf("苹果") >= 0 ? this.tokens.indexOf("苹果") : this.tokens.length - 1;
       this.focus = null;
-      this.build();
+      this.stop();
+      this.step = -1;
+      this.root.querySelector("[data-control=query]").innerHTML =
+        this.tokens.map((t, i) => `<option value="${i}"${i === this.settings.query ? " selected" : ""}>${esc(t)}</option>`).join("");
+      this.root.querySelector(".ae-source").textContent = input.source_short;
       this.render();
     }
+
+    restoreInput() {
+      this.showTyped(false);
+      if (this.input !== this.original) this.setInput(this.original);
+    }
+
+    // Chapter 4: while the head reads a typed sentence, the page's strip steps aside.
+    showTyped(on) {
+      this.root.querySelectorAll(".ae-controls, .ae-play, .ae-nav, .ae-body").forEach((el) => { el.hidden = on; });
+    }
+
+    // A cell's style on the explorer's colour scales (for the typed head's table).
+    cellStyle(v, kind, lim) { return colour(this.data, v, kind, lim); }
+
+    type(text, mode) { return this.typing.type(text, mode); }
+    typed() { return this.typing ? this.typing.typed() : null; }
+    restore() { this.typing.restore(); }
 
     // -- public contract --
     state() {
@@ -180,7 +223,7 @@
     // -- building the page once --
     build() {
       const d = this.data, s = this.settings;
-      const stdOptions = [[1, "1（源博客）"], [1 / Math.sqrt(this.X[0].length), `1/√${this.X[0].length}（真实模型的量级）`]];
+      const stdOptions = [[1, "1（源博客）"], [1 / Math.sqrt(this.X[0].length), `1/√${this.X[0].length}（真实模型的量级）`]];  // X's width stays for typed sentences
       const weightsChoice = this.fixed()
         ? `<label>权重 <select data-control="weights">${Object.keys(d.weights).map((k) => `<option${k === s.weights ? " selected" : ""}>${esc(k)}</option>`).join("")}</select></label>`
         : `<label>种子 <input data-control="seed" type="number" min="0" step="1" value="${s.seed}" inputmode="numeric"></label>
@@ -188,6 +231,7 @@
            <label>权重的标准差 <select data-control="std">${stdOptions.map(([v, t]) => `<option value="${v}"${v === s.std ? " selected" : ""}>${t}</option>`).join("")}</select></label>`;
       this.root.innerHTML = `
         <div class="ae-head"><strong>${esc(d.title)}</strong><span class="ae-source">${esc(d.source_short)}</span></div>
+        ${d.typing ? '<div class="ae-typing" data-role="typing"></div>' : ""}
         <div class="ae-controls" role="group" aria-label="设置">
           ${weightsChoice}
           <label><input data-control="scale" type="checkbox"${s.scale ? " checked" : ""}> 除以 √d_k</label>
@@ -220,6 +264,8 @@
       strip.addEventListener("mouseover", (e) => { const c = e.target.closest("[data-stage]"); if (c) this.explain(c); });
       strip.addEventListener("focusin", (e) => { const c = e.target.closest("[data-stage]"); if (c) this.explain(c); });
       strip.addEventListener("click", (e) => {
+        const b = e.target.closest("[data-export]");
+        if (b) { this.download(b.dataset.export, b.dataset.format).catch((err) => this.message(b, `下载没有成功：${err.message}`)); return; }
         const c = e.target.closest("[data-follow]");
         if (c) this.set({ query: Number(c.dataset.follow) });
       });
@@ -270,16 +316,9 @@
       const q = s.query, stages = this.stages, d = this.data;
       const dk = W.Wq[0].length, tau = s.temperature;
       const html = this.stageRows.map((stage) => {
-        const name = stage.name, kind = stage.kind, A = stages[name], f = formatter(A, kind);
-        const formula = formulaOf(stage, s, Boolean(this.mask), d.formula_parts);
-        const note = name === "X" ? d.x_note : stage.note;
-        const lim = Math.max(...finite(A).map(Math.abs));
-        const keyCols = KEY_COLUMNS.has(name);
-        const colLabels = this.columnLabels(name, A[0].length);
+        const { name, kind, A, f, formula, note, lim, colLabels, blocked } = this.panel(stage);
         const rowsFollow = name !== "K" && name !== "V";
         const withWeight = name === "V";
-        // After the mask, a blocked key is grey: −∞ in the masked scores, weight 0 after the softmax.
-        const greyWhenBlocked = name === "masked" || name === "weights";
         let body = "";
         for (let i = 0; i < A.length; i++) {
           const rowClass = (rowsFollow && i === q) ? "ae-row-on" : "";
@@ -289,15 +328,17 @@
           body += `<tr class="${rowClass}">` +
             `<th scope="row" data-follow="${i}" title="跟随「${esc(this.tokens[i])}」">${esc(this.tokens[i])}</th>${lead}` +
             A[i].map((v, j) => {
-              const blocked = greyWhenBlocked && this.mask && !this.mask[i][j];
+              const off = blocked(i, j);
               return `<td role="gridcell" tabindex="-1" data-stage="${name}" data-row="${i}" data-col="${j}"` +
-                ` aria-label="${name} ${esc(this.tokens[i])} ${esc(colLabels[j])}: ${blocked ? "挡住" : fmt(v)}"` +
-                ` style="${blocked ? "" : colour(d, v, kind, lim)}"${blocked ? ' class="ae-blocked"' : ""}>` +
-                `${blocked ? (name === "weights" ? "—" : "−∞") : f(v)}</td>`;
+                ` aria-label="${name} ${esc(this.tokens[i])} ${esc(colLabels[j])}: ${off ? "挡住" : fmt(v)}"` +
+                ` style="${off ? "" : colour(d, v, kind, lim)}"${off ? ' class="ae-blocked"' : ""}>` +
+                `${off ? (name === "weights" ? "—" : "−∞") : f(v)}</td>`;
             }).join("") + "</tr>";
         }
         const head = `<tr><th></th>${withWeight ? `<th class="ae-w">w</th>` : ""}${colLabels.map((c) => `<th scope="col">${esc(c)}</th>`).join("")}</tr>`;
-        return `<figure class="ae-panel" data-panel="${name}"><figcaption><b>${esc(formula)}</b> <span>${A.length}×${A[0].length}</span><small>${esc(note)}</small></figcaption>` +
+        const take = window.AttnExport ? `<span class="ae-take" role="group" aria-label="下载这一步">${["svg", "png", "csv"].map((fm) =>
+          `<button type="button" data-export="${name}" data-format="${fm}" title="下载这一步（${fm.toUpperCase()}）">${fm.toUpperCase()}</button>`).join("")}</span>` : "";
+        return `<figure class="ae-panel" data-panel="${name}"><figcaption><b>${esc(formula)}</b> <span>${A.length}×${A[0].length}</span>${take}<small>${esc(note)}</small></figcaption>` +
           `<table role="grid" aria-label="${esc(formula)}">${head}${body}</table></figure>`;
       }).join("");
       const strip = this.root.querySelector("[data-role=strip]");
@@ -320,6 +361,38 @@
       this.lastRenderMs = performance.now() - t0;
     }
 
+    // One stage as drawn: its numbers, how they are written and coloured, its title and column headings.
+    panel(stage) {
+      const name = stage.name, kind = stage.kind, A = this.stages[name];
+      // After the mask, a blocked key is grey: −∞ in the masked scores, weight 0 after the softmax.
+      const greyWhenBlocked = name === "masked" || name === "weights";
+      return { name, kind, A, f: formatter(A, kind), formula: formulaOf(stage, this.settings, Boolean(this.mask), this.data.formula_parts),
+               note: name === "X" ? this.input.x_note : stage.note, lim: Math.max(...finite(A).map(Math.abs)),
+               colLabels: this.columnLabels(name, A[0].length),
+               blocked: (i, j) => Boolean(greyWhenBlocked && this.mask && !this.mask[i][j]) };
+    }
+
+    // One stage to take away (explorer_export.js): {filename, data} as SVG text, a PNG blob or CSV text.
+    exportStage(name, format) {
+      const stage = this.stageRows.find((st) => st.name === name);
+      if (!stage) throw new Error(`没有「${name}」这一步；可选：${this.names.join("、")}`);
+      const P = this.panel(stage), E = window.AttnExport;
+      const model = { name, title: P.formula, note: P.note, source: this.input.source_short, rowLabels: this.tokens.slice(),
+        colLabels: P.colLabels, values: P.A.map((r) => r.slice()),
+        texts: P.A.map((r, i) => r.map((v, j) => (P.blocked(i, j) ? (name === "weights" ? "—" : "−∞") : P.f(v)))),
+        fills: P.A.map((r, i) => r.map((v, j) => (P.blocked(i, j) ? "" : colours(this.data, v, P.kind, P.lim)[0]))),
+        inks: P.A.map((r, i) => r.map((v, j) => (P.blocked(i, j) ? "#424a53" : colours(this.data, v, P.kind, P.lim)[1]))) };
+      const filename = E.fileName(name, format);
+      if (format === "csv") return Promise.resolve({ filename, data: E.csv(model), type: "text/csv" });
+      if (format === "svg") return Promise.resolve({ filename, data: E.svg(model), type: "image/svg+xml" });
+      if (format === "png") return E.png(model, { scale: 2 }).then((blob) => ({ filename, data: blob, type: "image/png" }));
+      throw new Error(`下载的格式要是 svg、png 或 csv；现在是 ${format}`);
+    }
+
+    download(name, format) {
+      return this.exportStage(name, format).then(({ filename, data, type }) => window.AttnExport.save(data, filename, type));
+    }
+
     // -- where a number comes from --
     explain(cell) {
       const name = cell.dataset.stage, i = Number(cell.dataset.row), j = Number(cell.dataset.col);
@@ -331,7 +404,7 @@
       const list = (terms) => `<div class="ae-terms">${terms.join(" + ")}</div>`;
       let html = "";
       if (name === "X") {
-        html = `<p>${esc(tok[i])} 的嵌入向量在第 ${j} 列（X 的列从 0 数起）的数：${fmt(value)}。</p><p>它不是算出来的：${esc(this.data.source_short)}。</p>`;
+        html = `<p>${esc(tok[i])} 的嵌入向量在第 ${j} 列（X 的列从 0 数起）的数：${fmt(value)}。</p><p>它不是算出来的：${esc(this.input.source_short)}。</p>`;
       } else if (name === "Q" || name === "K" || name === "V") {
         const Wm = W["W" + name.toLowerCase()];
         const terms = this.X[i].map((x, m) => term(x * Wm[m][j], `${par(x)}×${par(Wm[m][j])}`));

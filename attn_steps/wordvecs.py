@@ -16,6 +16,8 @@ even less per word, two numbers (export_head_table, head_verdict).
 from __future__ import annotations
 
 import base64
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -131,6 +133,20 @@ def lookup(words, vectors: pd.DataFrame) -> tuple[pd.DataFrame, list[int]]:
 # ---- chapter 4's trained head, per word ----------------------------------------
 
 
+def head_id(head) -> str:
+    """A short fingerprint of a trained head (settings, source, weights to 9 digits).
+
+    The site's head table is trained at build time as chapter 4 trains its head;
+    the chapter's explorer carries this id and refuses a table with another one,
+    rather than showing a verdict of a different head.
+    """
+    h = hashlib.sha1(json.dumps({"settings": head.settings, "source": head.source}, sort_keys=True,
+                                default=str).encode())
+    for a in (head.params.Wq, head.params.Wk, head.params.Wv, head.params.u, np.atleast_1d(head.params.b)):
+        h.update((np.round(np.asarray(a, dtype=np.float64), 9) + 0.0).tobytes())  # + 0.0: −0 hashes as 0
+    return h.hexdigest()[:16]
+
+
 def export_head_table(head, d) -> dict:
     """What chapter 4's page needs to run a trained head (context=False) on a typed sentence, per word.
 
@@ -155,7 +171,8 @@ def export_head_table(head, d) -> dict:
     q = X[tokens.index(TARGET)] @ p.Wq  # (d_k,)
     columns = np.stack([(X @ p.Wk) @ q / np.sqrt(p.Wq.shape[1]), (X @ p.Wv) @ p.u], axis=1)  # (n, 2)
     qs, scale = quantise(columns)
-    return {"source": head.source, "senses": list(SENSES), "target": TARGET, "b": float(p.b), "dim": 2,
+    return {"source": head.source, "head_id": head_id(head), "senses": list(SENSES), "target": TARGET,
+            "b": float(p.b), "dim": 2,
             "dictionary_words": len(d.words), "last_word": d.words[-1], "extra": "".join(tokens[len(d.words):]),
             "scale": [float(x) for x in scale], "vectors": base64.b64encode(qs.tobytes()).decode("ascii")}
 

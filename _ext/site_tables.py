@@ -1,0 +1,68 @@
+"""Sphinx extension: the tables a sentence typed on the static site needs, written into the built site.
+
+Run by jupyter-book through `sphinx: local_extensions:` in _config.yml. When the
+HTML build has finished it writes, into _static/attn-tables/ of the site, what
+tools/make_segmenter_dict.py builds from what is installed (no network):
+
+- segmenter-dict.json  the book's dictionary, cut from jieba's dict.txt (MIT licence, carried in the file);
+- wordvecs-d10.json    per-word vectors at the walkthrough's size, from whichever source builds the site;
+- head-ch4.json        chapter 4's trained head, two numbers per word.
+
+Pages never load them until a reader types into an explorer (explorer_typing.js).
+They are built from the package, the corpus and the embedding source; the key
+of those inputs is kept beside them, so an unchanged rebuild skips the minute
+they take (most of it training chapter 4's head).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+TABLES = "_static/attn-tables"
+KEY_FILE = ".inputs-key"
+
+
+def setup(app):
+    app.connect("build-finished", _write_tables, priority=800)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+def inputs_key() -> str:
+    """A hash of everything the tables are made from: the package and its data, the tool, and the embedding source."""
+    import jieba
+
+    from attn_steps.embeddings import REAL_SOURCE, STAND_IN_SOURCE, use_trained_model
+
+    h = hashlib.sha256()
+    paths = sorted([*(ROOT / "attn_steps").glob("*.py"), *(ROOT / "attn_steps" / "data").iterdir(),
+                    ROOT / "tools" / "make_segmenter_dict.py"])
+    for path in paths:
+        h.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())
+    h.update((REAL_SOURCE if use_trained_model(None) else STAND_IN_SOURCE).encode())
+    h.update(jieba.__version__.encode())
+    return h.hexdigest()
+
+
+def _write_tables(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir) / TABLES
+    key = inputs_key()
+    if (out / KEY_FILE).is_file() and (out / KEY_FILE).read_text() == key:
+        return
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tools import make_segmenter_dict
+    finally:
+        sys.path.remove(str(ROOT))
+    sizes = make_segmenter_dict.build(out)
+    (out / KEY_FILE).write_text(key)
+    logger.info("typed-sentence tables: " + ", ".join(f"{name} {packed / 1000:.0f} kB gzipped"
+                                                     for name, (_, packed) in sizes.items()))

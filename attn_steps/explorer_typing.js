@@ -1,0 +1,332 @@
+/* attn_steps explorer, the text field: a reader's own sentence, cut, embedded and computed with no kernel.
+ *
+ * explorer.py puts `typing` into an explorer's data when its X came from the
+ * walkthrough's embeddings (mode "vectors", chapter 2) or when it carries
+ * chapter 4's trained head (mode "head"). Then the explorer gets a text field.
+ * The first keystroke fetches the site's tables (_ext/site_tables.py writes
+ * them into _static/attn-tables/; never before, so a reader who only reads
+ * pays nothing), and from then on every keystroke:
+ *
+ *   stage 0   cuts the text: by character, by the book's segmenter (segmenter.js,
+ *             whose DAG, log-probabilities and route are drawn), or by the browser's
+ *             Intl.Segmenter, a black box to compare with;
+ *   X         looks each word up in the per-word table (embed(word, context=False));
+ *             a word the table lacks is split into characters it has, and a character
+ *             in no table is marked on the page and left out, never given zeros;
+ *   then      "vectors": every stage of the strip, recomputed by explorer_math.js;
+ *             "head": chapter 4's head on 苹果's row (wordvecs.js headVerdict), since
+ *             its 192-wide X is too large to ship per word.
+ *
+ * Contract for tests and scripts (on root.attnExplorer): type(text, mode) returns a
+ * promise of typed(); typed() is {text, mode, words, tokens, split, missing, message,
+ * verdict}; restore() goes back to the page's sentence; lastTypedMs is the time from
+ * the keystroke (or the call) to every stage redrawn. Messages go to data-role="typed-message".
+ */
+(function () {
+  "use strict";
+  if (window.AttnTyping) return;
+  const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs;
+  const MODES = [["book", "本书的分词器"], ["char", "按字"], ["intl", "浏览器的 Intl.Segmenter"]];
+  const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  const num = (v, digits) => v.toFixed(digits).replace("-", "−");
+
+  // ---- the tables: fetched once per page, whichever explorer asks first ----------
+
+  const fetched = new Map();
+  // The site's root: Sphinx writes it on <html data-content_root>; older themes have documentation_options.js.
+  function siteRoot() {
+    const root = document.documentElement.dataset.content_root;
+    if (root !== undefined) return new URL(root, document.baseURI).href;
+    const s = document.querySelector('script[src*="_static/documentation_options.js"]');
+    return s ? s.src.replace(/_static\/documentation_options\.js.*$/, "") : null;
+  }
+  function fetchJson(url) {
+    if (!fetched.has(url)) {
+      const p = fetch(url).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); });
+      p.catch(() => fetched.delete(url));  // a failed load may be retried by the next keystroke
+      fetched.set(url, p);
+    }
+    return fetched.get(url);
+  }
+  const loaded = new Map();
+  function loadTables(typing) {
+    const root = siteRoot();
+    if (root === null) return Promise.reject(new Error("no site"));
+    const key = typing.files.join("|");
+    if (!loaded.has(key)) {
+      const p = Promise.all(typing.files.map((f) => fetchJson(new URL(typing.tables + f, root).href))).then(([dj, tj]) => {
+        const dict = Seg.fromJson(dj);
+        return { dict, table: tj, rows: Vec.loadTable(tj, dict) };
+      });
+      p.catch(() => loaded.delete(key));
+      loaded.set(key, p);
+    }
+    return loaded.get(key);
+  }
+
+  // ---- stage 0: text -> words, in the chosen mode ----------------------------------
+
+  function cutter(mode, dict) {
+    if (mode === "char") return (text) => Array.from(text);
+    if (mode === "intl") {
+      const seg = new Intl.Segmenter("zh", { granularity: "word" });
+      return (text) => Array.from(seg.segment(text), (s) => s.segment);
+    }
+    return (text) => Seg.cut(text, dict);
+  }
+
+  // training.py's head_tokens in the browser: 苹果 always a token of its own (corpus.apple_tokens), no punctuation.
+  function appleTokens(text, cut, target) {
+    let words = [];
+    for (const w of cut(text)) {
+      const k = w.indexOf(target);
+      if (k >= 0 && w !== target) words.push(...[w.slice(0, k), target, w.slice(k + target.length)].filter(Boolean));
+      else words.push(w);
+    }
+    if (!words.includes(target)) {  // the cut went across 苹果 (按字: 苹 / 果): cut around it instead
+      const k = text.indexOf(target), before = text.slice(0, k), after = text.slice(k + target.length);
+      words = [...(before.trim() ? cut(before) : []), target, ...(after.trim() ? cut(after) : [])];
+    }
+    return words.filter((w) => !PUNCT.test(w));
+  }
+
+  // The words after stage 0 -> the tokens X has rows for. A word the table lacks is split into its
+  // characters when the table has them all (Intl's words, Latin runs); a character it lacks is left out.
+  function lookupable(words, rows) {
+    const tokens = [], split = [], missing = [];
+    for (const w of words) {
+      if (rows.index.has(w)) { tokens.push(w); continue; }
+      const chars = Array.from(w);
+      if (chars.length > 1 && chars.every((c) => rows.index.has(c))) { split.push(w); tokens.push(...chars); continue; }
+      for (const c of chars) (rows.index.has(c) ? tokens : missing).push(c);
+    }
+    return { tokens, split, missing };
+  }
+
+  // ---- the controller of one explorer's text field ---------------------------------------
+
+  class Typing {
+    constructor(explorer) {
+      this.ex = explorer;
+      this.cfg = explorer.data.typing;
+      this.mode = "book";
+      this.state = null;
+      this.lastTypedMs = null;
+      this.box = explorer.root.querySelector("[data-role=typing]");
+      this.build();
+    }
+
+    build() {
+      const head = this.cfg.mode === "head";
+      const hasIntl = typeof Intl === "object" && typeof Intl.Segmenter === "function";
+      this.box.innerHTML = `
+        <div class="ae-type-row">
+          <label>自己的句子 <input data-role="typed" type="text" lang="zh-CN" autocomplete="off" spellcheck="false"
+            maxlength="${this.cfg.max_chars * 2}" placeholder="${head ? "输入一句带「苹果」的话，例如 我用苹果手机拍照" : "输入一句中文，例如 我的苹果手机没电了"}"></label>
+          <span class="ae-modes" role="radiogroup" aria-label="怎么切词">${MODES.map(([m, t]) =>
+            `<label><input type="radio" name="${this.ex.root.id}-mode" value="${m}"${m === this.mode ? " checked" : ""}${m === "intl" && !hasIntl ? " disabled" : ""}> ${t}</label>`).join("")}</span>
+          <button type="button" data-role="restore" hidden>回到本页的句子</button>
+        </div>
+        <p class="ae-type-note" data-role="typed-note">${head
+          ? "在浏览器里算：先切词，再查每个词的两个数（训练后的头对这个词的分数和投票），不用内核。"
+          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表。</p>
+        <p class="ae-message" data-role="typed-message" role="status" hidden></p>
+        <details class="ae-seg" data-role="segmentation" open hidden><summary>第 0 步：分词</summary><div></div></details>
+        ${head ? '<div class="ae-head-run" data-role="head-run" hidden></div>' : ""}`;
+      const input = this.box.querySelector("[data-role=typed]");
+      // While an input method composes (pinyin → 汉字) the field holds Latin letters: wait for the characters.
+      input.addEventListener("input", (e) => { if (!e.isComposing) this.run(input.value, e.timeStamp); });
+      input.addEventListener("compositionend", (e) => this.run(input.value, e.timeStamp));
+      this.box.querySelectorAll("input[type=radio]").forEach((r) => r.addEventListener("change", () => {
+        this.mode = r.value;
+        if (input.value) this.run(input.value, performance.now());
+      }));
+      this.box.querySelector("[data-role=restore]").addEventListener("click", () => this.restore());
+    }
+
+    say(text) {
+      const box = this.box.querySelector("[data-role=typed-message]");
+      box.hidden = !text;
+      box.textContent = text || "";
+    }
+
+    // A short message for text no table can help with, or null when it can be computed.
+    refuse(text) {
+      const c = this.cfg, trimmed = text.trim(), n = Array.from(trimmed).length;
+      if (!trimmed) return "输入框是空的：输入一句中文，下面的每一步就按它重算。";
+      if (n > c.max_chars) return `这句话有 ${n} 个字符，浏览器里最多算 ${c.max_chars} 个：再长，每一步的数就挤得看不清了。请删短一些。`;
+      if (!HAN.test(trimmed)) return `「${Array.from(trimmed).slice(0, 12).join("")}${n > 12 ? "…" : ""}」里没有汉字：本书的词表和词向量是中文的，请输入一句中文。`;
+      if (c.mode === "head" && !trimmed.includes(c.target)) return `这一章的头只判断「${c.target}」的意思：句子里要有「${c.target}」这个词。`;
+      return null;
+    }
+
+    // Type text (as a script would) in mode; resolves once every stage is redrawn.
+    type(text, mode) {
+      if (mode !== undefined) {
+        if (!MODES.some(([m]) => m === mode)) throw new Error(`分词方式要选 ${MODES.map(([m]) => m).join("、")} 之一；现在是 ${mode}`);
+        this.mode = mode;
+        this.box.querySelectorAll("input[type=radio]").forEach((r) => { r.checked = r.value === mode; });
+      }
+      this.box.querySelector("[data-role=typed]").value = text;
+      return this.run(text, performance.now());
+    }
+
+    run(text, since) {
+      const refusal = this.refuse(text);
+      if (refusal) {  // nothing stale stays on the page: the explorer goes back to the page's sentence
+        this.clear(text.length > 0);
+        this.say(refusal);
+        this.state = { text, mode: this.mode, message: refusal };
+        return Promise.resolve(this.typed());
+      }
+      if (this.mode === "intl" && !(typeof Intl === "object" && Intl.Segmenter)) {
+        this.say("这个浏览器没有 Intl.Segmenter：请选「本书的分词器」或「按字」。");
+        return Promise.resolve(this.typed());
+      }
+      const ticket = (this.ticket = (this.ticket || 0) + 1);
+      if (!this.tables) this.say("正在载入词表（第一次输入时载入一次）…");
+      return loadTables(this.cfg).then((tables) => {
+        this.tables = tables;
+        if (ticket !== this.ticket) return this.typed();  // a later keystroke has already taken over
+        const first = this.lastTypedMs === null;
+        this.compute(text, first ? performance.now() : since);
+        return this.typed();
+      }, () => {
+        const where = siteRoot() === null
+          ? "这里不是本书的网站，读不到词表。在 Jupyter 里请直接运行 ats.explore(\"你的句子\")。"
+          : "词表没有载入成功（网络或文件有问题），请稍后再输入一次。";
+        this.say(where);
+        this.state = { text, mode: this.mode, message: where };
+        return this.typed();
+      });
+    }
+
+    compute(text, since) {
+      const { dict, rows, table } = this.tables, cfg = this.cfg, ex = this.ex;
+      const cut = cutter(this.mode, dict);
+      const words = cut(text).filter((w) => !SPACE.test(w));
+      const wanted = cfg.mode === "head" ? appleTokens(text, cut, cfg.target) : words;
+      const { tokens, split, missing } = lookupable(wanted, rows);
+      const source = cfg.source_names[table.source] || table.source;
+      this.state = { text, mode: this.mode, words, tokens, split, missing, message: null, verdict: null };
+      this.drawSegmentation(text, words, split, missing);
+      let message = null;
+      if (cfg.mode === "head") { this.box.querySelector("[data-role=head-run]").hidden = true; ex.showTyped(false); }
+      if (cfg.mode === "head" && table.head_id !== cfg.head_id) {
+        message = "本站的头表来自另一个训练好的头，和本页的头不一样：这里不显示它的判断。";
+      } else if (cfg.mode === "head") {
+        message = this.runHead(tokens, table, rows, source);
+      } else if (!tokens.length) {
+        message = "这句话里没有一个词在词向量表里，没有可以计算的行。";
+      } else if (tokens.length > cfg.max_chars) {
+        message = `切出了 ${tokens.length} 个词，最多算 ${cfg.max_chars} 个。`;
+      } else {
+        const X = tokens.map((t) => { const r = rows.index.get(t); return Array.from(rows.values.subarray(r * rows.dim, (r + 1) * rows.dim)); });
+        ex.setInput({ tokens: unique(tokens), X, source_short: `${source}；每个词单独的向量（不看上下文）`,
+                      x_note: "每个词单独查表（context=False），不是本章的 tok2vec 向量" });
+      }
+      const notes = [];
+      if (split.length) notes.push(`词表里没有 ${split.map((w) => `「${w}」`).join("")}，按字拆开查。`);
+      if (missing.length) notes.push(`${[...new Set(missing)].map((c) => `「${c}」`).join("")}不在任何表里，下面的计算不含它。`);
+      this.state.message = message;
+      this.say([message, ...notes].filter(Boolean).join(" "));
+      this.box.querySelector("[data-role=restore]").hidden = false;
+      this.lastTypedMs = performance.now() - since;
+      ex.lastTypedMs = this.lastTypedMs;
+    }
+
+    // Stage 0 on the page: the words, and for the book's segmenter the DAG and the route.
+    drawSegmentation(text, words, split, missing) {
+      const box = this.box.querySelector("[data-role=segmentation]"), body = box.querySelector("div");
+      const lost = new Set(missing), broken = new Set(split);
+      const chip = (w) => `<span class="ae-word${broken.has(w) ? " ae-split" : ""}${Array.from(w).some((c) => lost.has(c)) ? " ae-missing" : ""}"` +
+        `${broken.has(w) ? ' title="词表里没有这个词：按字拆开查"' : ""}${Array.from(w).some((c) => lost.has(c)) ? ' title="表里没有它的向量：不参与计算"' : ""}>${esc(w)}</span>`;
+      const result = `<p class="ae-words" data-role="words">${words.map(chip).join('<span class="ae-slash">/</span>')}</p>`;
+      let how = "";
+      if (this.mode === "char") how = "<p>按字：每个字一个词，不查词典。</p>";
+      else if (this.mode === "intl") how = "<p>浏览器自带的 Intl.Segmenter（granularity: \"word\"）切的：看不到它为什么这样切，拿来和本书的分词器比一比。</p>";
+      else how = Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r)).join("");
+      body.innerHTML = result + how;
+      box.hidden = false;
+    }
+
+    // One run of hanzi (or Latin letters and digits): each position's candidates with log P, and the route.
+    dagTable(r) {
+      const chars = Array.from(r.text);
+      if (chars.length !== r.text.length) return "";  // outside the BMP: segmenter.py counts code points, JS units
+      const starts = new Set();
+      for (let k = 0; k < r.text.length; k = r.route[k].end + 1) starts.add(k);
+      const rows = r.dag.map((cands, k) => {
+        const on = starts.has(k);
+        const list = cands.map((c) => {
+          const chosen = on && c.end === r.route[k].end;
+          return `<span class="ae-cand${chosen ? " ae-chosen" : ""}${c.known ? "" : " ae-unknown"}" title="${c.known ? "词典里的词" : "词典里没有：单字，计数按 1 算"}">${esc(c.word)} <small>${num(c.log_prob, 2)}</small></span>`;
+        }).join(" ");
+        return `<tr class="${on ? "ae-on-route" : ""}"><th>${k}</th><td class="ae-char">${esc(r.text[k])}</td><td>${list}</td><td>${num(r.route[k].score, 2)}</td></tr>`;
+      }).join("");
+      return `<table class="ae-dag"><caption>「${esc(r.text)}」：从每个字开始、词典里有的词（log P = log 词频 − log 总数），和从这里到末尾最好的路线得分（从后往前动态规划；加粗的是选中的路线）</caption>` +
+        `<tr><th>位置</th><th>字</th><th>从这里开始的词 (log P)</th><th>到末尾的最好得分</th></tr>${rows}</table>`;
+    }
+
+    // Chapter 4: the trained head on 苹果's row, from two numbers per word; null or a message.
+    runHead(tokens, table, rows, source) {
+      const panel = this.box.querySelector("[data-role=head-run]");
+      const target = this.cfg.target;
+      if (!tokens.includes(target)) return `「${target}」没有查到它的两个数，头读不了这句话。`;
+      if (tokens.length < 2) return `头要看「${target}」以外至少一个词；这句话只有「${target}」。`;
+      const v = Vec.headVerdict(tokens, table, rows);
+      const t = tokens.indexOf(target);
+      const s = tokens.map((w) => rows.values[2 * rows.index.get(w)]), r = tokens.map((w) => rows.values[2 * rows.index.get(w) + 1]);
+      const z = v.weights.reduce((a, w, i) => a + w * r[i], 0), p = 1 / (1 + Math.exp(-(z + table.b)));
+      this.state.verdict = { sense: v.sense, p: v.p, weights: v.weights, tokens: tokens.slice() };
+      const lim = Math.max(...r.map(Math.abs));
+      const body = tokens.map((w, i) => i === t
+        ? `<tr><th>${esc(w)}</th><td colspan="4" class="ae-blocked">查询：不看自己</td></tr>`
+        : `<tr><th>${esc(w)}</th><td>${num(s[i], 2)}</td><td style="${this.ex.cellStyle(v.weights[i], "prob", 1)}">${num(v.weights[i], 3)}</td>` +
+          `<td style="${this.ex.cellStyle(r[i], "signed", lim)}">${num(r[i], 2)}</td><td>${num(v.weights[i] * r[i], 3)}</td></tr>`).join("");
+      panel.innerHTML = `<p><b>训练后的头读这句话</b>：${esc(target)} 的查询 q 对每个词的键打分，softmax 成权重，再按权重把每个词的投票（值 · u）加起来。` +
+        `<span class="ae-source">${esc(source)}；每个词单独的向量（不看上下文）</span></p>` +
+        `<table class="ae-head-table" data-role="head-table"><tr><th>词</th><th>分数 q·k/√d_k</th><th>权重 w</th><th>投票 v·u</th><th>w × 投票</th></tr>${body}</table>` +
+        `<p>Σ w × 投票 + b = ${num(z, 3)} + (${num(table.b, 3)}) = ${num(z + table.b, 3)}；p(${esc(table.senses[1])}) = σ(${num(z + table.b, 3)}) = ${num(p, 3)}</p>` +
+        `<p class="ae-verdict" data-role="verdict">判为「${esc(v.sense)}」，概率 ${num(v.p, 2)}</p>` +
+        "<p class=\"ae-type-note\">上面的分步图是本页的句子：它的 X 每个词 192 个数，太大，不能按词放进网站；输入的句子只走训练后的头在「苹果」这一行的计算。" +
+        "头只学过 490 句话，它的判断不一定对。</p>";
+      panel.hidden = false;
+      this.ex.showTyped(true);
+      return null;
+    }
+
+    // Back to the page's sentence; keepField leaves what the reader typed in the box.
+    clear(keepField) {
+      if (!keepField) this.box.querySelector("[data-role=typed]").value = "";
+      this.box.querySelector("[data-role=segmentation]").hidden = true;
+      this.box.querySelector("[data-role=restore]").hidden = !keepField;
+      const panel = this.box.querySelector("[data-role=head-run]");
+      if (panel) panel.hidden = true;
+      this.ex.restoreInput();
+    }
+
+    restore() {
+      this.ticket = (this.ticket || 0) + 1;  // a table still loading must not redraw afterwards
+      this.clear(false);
+      this.say(null);
+      this.state = null;
+    }
+
+    typed() { return this.state ? JSON.parse(JSON.stringify(this.state)) : null; }
+  }
+
+  // Row labels as embeddings.unique_labels writes them: a word that occurs more than once is numbered (我₁ 爱 我₂).
+  function unique(tokens) {
+    const total = new Map(), seen = new Map(), sub = (n) => String(n).replace(/\d/g, (d) => "₀₁₂₃₄₅₆₇₈₉"[d]);
+    tokens.forEach((t) => total.set(t, (total.get(t) || 0) + 1));
+    return tokens.map((t) => {
+      if (total.get(t) === 1) return t;
+      seen.set(t, (seen.get(t) || 0) + 1);
+      return t + sub(seen.get(t));
+    });
+  }
+
+  window.AttnTyping = { attach: (explorer) => new Typing(explorer), appleTokens, lookupable, cutter };
+})();
