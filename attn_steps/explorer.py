@@ -216,12 +216,38 @@ def _typing(source_text, width: int, masked: bool, head) -> dict | None:
             "dim": TYPED_DIM}
 
 
+def shipped(source: str) -> str:
+    """A script or stylesheet as pages carry it: whole-line comments, blank lines and indentation dropped.
+
+    The files stay commented for readers of the code; every page with an explorer carries
+    them inlined, within the weight budget. Only whole lines go (a comment after code stays),
+    so no string, template or regular expression can be cut in two.
+    """
+    out, in_block = [], False
+    for line in source.splitlines():
+        text = line.strip()
+        if in_block:
+            in_block = "*/" not in text
+            continue
+        if text.startswith("/*"):
+            in_block = "*/" not in text
+            continue
+        if text and not text.startswith("//"):
+            out.append(text)
+    return "\n".join(out)
+
+
+def shipped_code() -> tuple[str, str]:
+    """(the explorer's JavaScript, its CSS) exactly as a page inlines them."""
+    js = "\n".join(shipped((HERE / name).read_text(encoding="utf-8")) for name in SCRIPTS)
+    return js, shipped((HERE / "explorer.css").read_text(encoding="utf-8"))
+
+
 def _html(data: dict) -> str:
     payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
     digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
     uid = f"attn-explorer-{digest}-{next(_ids)}"
-    css = (HERE / "explorer.css").read_text(encoding="utf-8")
-    js = "\n".join((HERE / name).read_text(encoding="utf-8") for name in SCRIPTS)
+    js, css = shipped_code()
     return (
         f'<div class="attn-explorer" id="{uid}" data-attn-explorer lang="zh-CN">'
         f'<script type="application/json" data-role="explorer-data">{payload}</script>'

@@ -265,7 +265,9 @@
         }).join(" ");
         return `<tr class="${on ? "ae-on-route" : ""}"><th>${k}</th><td class="ae-char">${esc(r.text[k])}</td><td>${list}</td><td>${num(r.route[k].score, 2)}</td></tr>`;
       }).join("");
-      return `<table class="ae-dag"><caption>「${esc(r.text)}」：从每个字开始、词典里有的词（log P = log 词频 − log 总数），和从这里到末尾最好的路线得分（从后往前动态规划；加粗的是选中的路线）</caption>` +
+      return `<p class="ae-type-note">「${esc(r.text)}」：每个字开始、词典里有的词和它的 log P（log 词频 − log 总数）；` +
+        "右栏是从这个字到末尾最好路线的得分（从后往前动态规划：每个候选词的 log P 加上它后面那一格的得分，取最大的）。蓝框是选中的路线。</p>" +
+        `<table class="ae-dag">` +
         `<tr><th>位置</th><th>字</th><th>从这里开始的词 (log P)</th><th>到末尾的最好得分</th></tr>${rows}</table>`;
     }
 
@@ -290,8 +292,8 @@
         `<table class="ae-head-table" data-role="head-table"><tr><th>词</th><th>分数 q·k/√d_k</th><th>权重 w</th><th>投票 v·u</th><th>w × 投票</th></tr>${body}</table>` +
         `<p>Σ w × 投票 + b = ${num(z, 3)} + (${num(table.b, 3)}) = ${num(z + table.b, 3)}；p(${esc(table.senses[1])}) = σ(${num(z + table.b, 3)}) = ${num(p, 3)}</p>` +
         `<p class="ae-verdict" data-role="verdict">判为「${esc(v.sense)}」，概率 ${num(v.p, 2)}</p>` +
-        "<p class=\"ae-type-note\">上面的分步图是本页的句子：它的 X 每个词 192 个数，太大，不能按词放进网站；输入的句子只走训练后的头在「苹果」这一行的计算。" +
-        "头只学过 490 句话，它的判断不一定对。</p>";
+        `<p class="ae-type-note">本页的分步图每个词有 ${this.ex.data.X[0].length} 个数，太多，不能按词放进网站；` +
+        `输入的句子只走训练后的头在「${esc(target)}」这一行的计算（点「回到本页的句子」看回分步图）。这个头只在本书的 苹果 语料上训练过，它的判断不一定对。</p>`;
       panel.hidden = false;
       this.ex.showTyped(true);
       return null;

@@ -282,6 +282,7 @@ class TrainedHead:
         s = self.settings
         tokens = head_tokens(text)
         X = features(tokens, s["dim"], s["context"], s["chars"])
+        X.attrs["source"] = self.source  # the explorer and the figures say which embedding made X
         mask = np.ones((len(tokens), len(tokens)), dtype=bool)
         a = tokens.index(TARGET)
         mask[a, a] = s["self_attend"]
