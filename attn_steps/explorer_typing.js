@@ -246,7 +246,9 @@
       let how = "";
       if (this.mode === "char") how = "<p>按字：每个字一个词，不查词典。</p>";
       else if (this.mode === "intl") how = "<p>浏览器自带的 Intl.Segmenter（granularity: \"word\"）切的：看不到它为什么这样切，拿来和本书的分词器比一比。</p>";
-      else how = Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r)).join("");
+      else how = '<p class="ae-type-note">每一段汉字（或字母、数字）：从每个字开始、词典里有的词和它的 log P（log 词频 − log 总数）；' +
+        "右栏是从这个字到末尾最好路线的得分（从后往前动态规划：每个候选词的 log P 加上它后面那一格的得分，取最大的）。蓝框是选中的路线；标点和空格不查词典。</p>" +
+        Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r)).join("");
       body.innerHTML = result + how;
       box.hidden = false;
     }
@@ -265,9 +267,7 @@
         }).join(" ");
         return `<tr class="${on ? "ae-on-route" : ""}"><th>${k}</th><td class="ae-char">${esc(r.text[k])}</td><td>${list}</td><td>${num(r.route[k].score, 2)}</td></tr>`;
       }).join("");
-      return `<p class="ae-type-note">「${esc(r.text)}」：每个字开始、词典里有的词和它的 log P（log 词频 − log 总数）；` +
-        "右栏是从这个字到末尾最好路线的得分（从后往前动态规划：每个候选词的 log P 加上它后面那一格的得分，取最大的）。蓝框是选中的路线。</p>" +
-        `<table class="ae-dag">` +
+      return `<table class="ae-dag"><caption>「${esc(r.text)}」</caption>` +
         `<tr><th>位置</th><th>字</th><th>从这里开始的词 (log P)</th><th>到末尾的最好得分</th></tr>${rows}</table>`;
     }
 

@@ -18,8 +18,11 @@
   if (root.AttnSegmenter) return;
 
   // jieba 0.42.1's patterns. SKIP lists Python's \s exactly (JS's \s differs in a few code points).
-  const HAN = /([\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]+)/;
-  const HAN_START = /^[\u4E00-\u9FD5a-zA-Z0-9+#&._%\-]/;
+  // U+4E00..U+9FD5 by code, not as \u escapes: the site's font subsetter reads escapes in scripts as
+  // characters a page shows, and U+9FD5 (an end of the range, never shown) is not in the font.
+  const RANGE = `${String.fromCharCode(0x4e00)}-${String.fromCharCode(0x9fd5)}`;
+  const HAN = new RegExp(`([${RANGE}a-zA-Z0-9+#&._%\\-]+)`);
+  const HAN_START = new RegExp(`^[${RANGE}a-zA-Z0-9+#&._%\\-]`);
   const SKIP = /(\r\n|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])/;
   const SKIP_START = /^(\r\n|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])/;
   const ENG = /^[a-zA-Z0-9]/;

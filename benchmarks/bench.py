@@ -12,6 +12,7 @@ page weights, and times the explorer on the site already in _build/html.
 from __future__ import annotations
 
 import argparse
+import gzip
 import io
 import json
 import math
@@ -270,13 +271,47 @@ def measure_explorer(site: Path, page: str = "notebooks/02_walkthrough.html", re
     return {"8 tokens": ms8, "64 tokens": ms64}
 
 
+def measure_typing(site: Path, repeat: int = 5) -> dict:
+    """Milliseconds from a keystroke in chapter 2's text field to every stage redrawn, at 12 and 100 characters.
+
+    Real keystrokes (selenium send_keys of the last character); the explorer
+    records the time from the input event to the end of its redraw (lastTypedMs).
+    The best of `repeat`, after one warm-up that loads the tables.
+    """
+    from selenium.webdriver.common.by import By
+
+    corpus = " ".join(ats.apple_sentences()["text"]).replace(" ", "")
+    out = {}
+    with browser.serve(site) as base, browser.chromium() as driver:
+        browser.open_page(driver, base + "notebooks/02_walkthrough.html")
+        root = [r for r in driver.find_elements(By.CSS_SELECTOR, "[data-attn-explorer]")
+                if r.find_elements(By.CSS_SELECTOR, "[data-role=typed]")][0]
+        field = root.find_element(By.CSS_SELECTOR, "[data-role=typed]")
+        for n in (12, 100):
+            times = []
+            for k in range(repeat + 1):
+                text = corpus[k * 7: k * 7 + n]
+                driver.execute_script("arguments[0].value = arguments[1]", field, text[:-1])
+                driver.execute_script("arguments[0].attnExplorer.lastTypedMs = null", root)
+                field.send_keys(text[-1])
+                for _ in range(200):
+                    ms = driver.execute_script("return arguments[0].attnExplorer.lastTypedMs", root)
+                    if ms is not None:
+                        break
+                    time.sleep(0.05)
+                if k:  # the first loads the tables
+                    times.append(ms)
+            out[n] = min(times)
+    return out
+
+
 def explorer_figures(site: Path | None) -> list[Figure]:
     """The explorer's weight, and how fast it redraws every stage after a change, in headless Chromium."""
     from attn_steps import explorer
 
-    code = sum(len((explorer.HERE / name).read_bytes()) for name in (*explorer.SCRIPTS, "explorer.css")) / 1000
+    code = sum(len(part.encode()) for part in explorer.shipped_code()) / 1000
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode()) / 1000
-    figures = [Figure("explorer: JavaScript + CSS, unminified", code, "KB", "≤ 60"),
+    figures = [Figure("explorer: JavaScript + CSS as pages inline it", code, "KB", "≤ 90"),
                Figure("explorer: its data for text1", data, "KB", "≤ 30")]
     if site is None or not (site / "notebooks" / "02_walkthrough.html").is_file():
         print("  no built site: skipping the explorer's timings (run make book, or bench without --quick)")
@@ -285,7 +320,15 @@ def explorer_figures(site: Path | None) -> list[Figure]:
     chapter2 = (site / "notebooks" / "02_walkthrough.html").stat().st_size / MB
     ms = measure_explorer(site)
     print(f"  explorer redraw: {ms['8 tokens']:.1f} ms for 8 tokens, {ms['64 tokens']:.1f} ms for 64")
+    typed = measure_typing(site)
+    tables = site / "_static" / "attn-tables"
+    wire = {name: len(gzip.compress((tables / name).read_bytes(), 9)) / 1000
+            for name in ("segmenter-dict.json", "wordvecs-d10.json", "head-ch4.json")}
     return figures + [
+        Figure("typing, chapter 2: tables on the wire (gzip)", wire["segmenter-dict.json"] + wire["wordvecs-d10.json"], "kB", "≤ 600"),
+        Figure("typing, chapter 4: tables on the wire (gzip)", wire["segmenter-dict.json"] + wire["head-ch4.json"], "kB", "≤ 600"),
+        Figure("typing: keystroke to every stage redrawn, 12 characters", typed[12], "ms", "≤ 50"),
+        Figure("typing: keystroke to every stage redrawn, 100 characters", typed[100], "ms", "≤ 300"),
         Figure("chapter 2 HTML (was 1.7 MB with the PNG animation)", chapter2, "MB", "< 1.7"),
         Figure("explorer: redraw after a change, 8 tokens", ms["8 tokens"], "ms", "≤ 50"),
         Figure("explorer: redraw after a change, 64 tokens", ms["64 tokens"], "ms", "≤ 500"),

@@ -1,0 +1,209 @@
+"""A reader types a sentence into the built site's explorers (chapters 2 and 4) in headless Chromium.
+
+If these fail, the static site would cut a typed sentence differently from
+`attn_steps.segmenter.cut`, compute other numbers than Python for it, give a
+verdict that is not chapter 4's head's, hand out a download that is not the
+stage, or show a traceback (or nothing) for bad input. The site is the one
+`make book` built; its tables are the ones _ext/site_tables.py wrote.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from selenium.webdriver.common.by import By
+
+import attn_steps as ats
+from attn_steps import segmenter as sg
+from attn_steps import wordvecs as wv
+from attn_steps.corpus import head_tokens
+
+from tools import browser
+from .conftest import require_browser
+from .segmenter_tables import head_and_table
+
+ROOT = Path(__file__).resolve().parent.parent
+SITE = ROOT / "_build" / "html"
+TABLES = SITE / "_static" / "attn-tables"
+SHOTS = ROOT / "_build" / "screenshots" / "typing"
+CHAPTER2, CHAPTER4 = "notebooks/02_walkthrough.html", "notebooks/04_learning.html"
+BUDGET = 600_000  # the lazily loaded tables of one page, gzipped as a static host sends them
+TYPE = """
+const done = arguments[arguments.length - 1];
+arguments[0].attnExplorer.type(arguments[1], arguments[2]).then(done, (e) => done("error: " + e));
+"""
+MESSAGE = "const m = arguments[0].querySelector('[data-role=typed-message]'); return m.hidden ? '' : m.textContent;"
+
+
+@pytest.fixture(scope="module")
+def base():
+    require_browser(SITE / CHAPTER4)
+    with browser.serve(SITE) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def driver(base):
+    with browser.chromium(1280, 1400) as d:
+        yield d
+
+
+def open_explorer(driver, base, page):
+    browser.open_page(driver, base + page)
+    driver.get_log("browser")
+    browser.requests(driver)  # what the page loaded by itself
+    roots = [r for r in driver.find_elements(By.CSS_SELECTOR, "[data-attn-explorer]")
+             if r.find_elements(By.CSS_SELECTOR, "[data-role=typed]")]
+    assert len(roots) == 1, f"{page} should have one explorer with a text field"
+    return roots[0]
+
+
+@pytest.fixture(scope="module")
+def tables():
+    """The site's own tables, read back as Python reads them, and its dictionary as Python builds it."""
+    def read(name):
+        return json.loads((TABLES / name).read_text(encoding="utf-8"))
+
+    d = sg.site_dictionary()
+    assert read("segmenter-dict.json") == json.loads(json.dumps(sg.to_json(d), ensure_ascii=False))
+    return d, wv.load_table(read("wordvecs-d10.json"), d), read("head-ch4.json")
+
+
+def sentences() -> list[str]:
+    corpus = ats.apple_sentences()["text"].tolist()
+    return [*sg.CHAPTER_SENTENCES, *corpus[::25]]
+
+
+def test_tables_load_only_when_a_reader_types_and_fit_the_budget(driver, base):
+    """If this broke, every reader would download the tables, or a typing reader more than the budget."""
+    for page, wanted in ((CHAPTER2, {"segmenter-dict.json", "wordvecs-d10.json"}),
+                         (CHAPTER4, {"segmenter-dict.json", "head-ch4.json"})):
+        root = open_explorer(driver, base, page)
+        time.sleep(0.3)
+        assert not [r.url for r in browser.requests(driver) if "attn-tables" in r.url], "loaded before typing"
+        field = root.find_element(By.CSS_SELECTOR, "[data-role=typed]")
+        field.send_keys("我用苹果手机拍照")  # real keystrokes: one input event each
+        for _ in range(100):
+            state = driver.execute_script("return arguments[0].attnExplorer.typed()", root)
+            if state and state.get("tokens") and state["text"] == "我用苹果手机拍照":
+                break
+            time.sleep(0.1)
+        assert state["tokens"][:2] == ["我", "用"], state
+        loaded = {r.url.rsplit("/", 1)[-1] for r in browser.requests(driver) if "attn-tables" in r.url}
+        assert loaded == wanted
+        wire = sum(len(gzip.compress((TABLES / name).read_bytes(), 9)) for name in wanted)
+        print(f"\n{page}: typing loads {', '.join(sorted(wanted))}: {wire / 1000:.0f} kB gzipped (budget {BUDGET // 1000})")
+        assert wire <= BUDGET
+        assert browser.console_errors(driver) == []
+
+
+def test_chapter_2_cuts_and_computes_a_typed_sentence_as_python(driver, base, tables):
+    """If this broke, the site's numbers for a typed sentence would not be what attn_steps computes."""
+    d, vectors, _ = tables
+    root = open_explorer(driver, base, CHAPTER2)
+    worst = 0.0
+    for text in sentences():
+        typed = driver.execute_async_script(TYPE, root, text, "book")
+        words = [w for w in sg.cut(text, d) if not w.isspace()]
+        assert typed["words"] == words, text
+        X, missing = wv.lookup(words, vectors)
+        assert missing == [] and typed["tokens"] == words
+        state = driver.execute_script("return arguments[0].attnExplorer.state()", root)
+        np.testing.assert_allclose(np.array(state["stages"]["X"]), X.to_numpy(), rtol=0, atol=1e-12)
+        s = ats.self_attention(X, ats.init_weights(10, 6, seed=0))
+        for name, frame in dict(s.stages()).items():
+            diff = float(np.abs(np.array(state["stages"][name]) - frame.to_numpy()).max())
+            worst = max(worst, diff)
+        assert state["tokens"] == list(X.index)
+    print(f"\nchapter 2, {len(sentences())} typed sentences: every stage within {worst:.1g} of Python")
+    assert worst < 1e-9
+    chars = driver.execute_async_script(TYPE, root, "我的苹果手机没电了", "char")
+    assert chars["tokens"] == list("我的苹果手机没电了")
+    intl = driver.execute_async_script(TYPE, root, "我的苹果手机没电了", "intl")
+    assert "".join(intl["words"]) == "我的苹果手机没电了" and intl["message"] is None
+    assert browser.console_errors(driver) == []
+
+
+def test_chapter_4s_head_on_a_typed_sentence_is_head_predict(driver, base, tables):
+    """If this broke, chapter 4's page would show a verdict the trained head does not give."""
+    d, _, site_head = tables
+    head, _ = head_and_table()  # trained as the chapter trains it
+    assert site_head["head_id"] == wv.head_id(head), "the site's head table is not chapter 4's head"
+    root = open_explorer(driver, base, CHAPTER4)
+    page_id = driver.execute_script("return arguments[0].attnExplorer.data.typing.head_id", root)
+    assert page_id == site_head["head_id"]
+    compared = worst_p = worst_w = 0
+    for text in ["我喜欢的水果是橙子和苹果", "相比苹果我更加喜欢国产的华为", *ats.apple_sentences()["text"][::15]]:
+        typed = driver.execute_async_script(TYPE, root, text, "book")
+        if typed["tokens"] != head_tokens(text):  # the stand-in cuts with jieba's HMM: only like cuts compare
+            continue
+        sense, p = head.predict(text)
+        verdict = typed["verdict"]
+        assert verdict["sense"] == sense, text
+        worst_p = max(worst_p, abs(verdict["p"] - p))
+        worst_w = max(worst_w, float(np.abs(np.array(verdict["weights"]) - head.attention_row(text).to_numpy()).max()))
+        compared += 1
+    print(f"\nchapter 4: {compared} typed sentences, probability within {worst_p:.1g}, 苹果's row within {worst_w:.1g}")
+    assert compared >= 30 and worst_p < 2e-3 and worst_w < 2e-3
+    shown = root.find_element(By.CSS_SELECTOR, "[data-role=verdict]").text
+    assert shown.startswith("判为「")
+    assert not root.find_element(By.CSS_SELECTOR, ".ae-body").is_displayed(), "the page's strip steps aside"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    root.screenshot(str(SHOTS / "chapter4-typed.png"))
+    restore = root.find_element(By.CSS_SELECTOR, "[data-role=restore]")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", restore)
+    restore.click()
+    assert root.find_element(By.CSS_SELECTOR, ".ae-body").is_displayed()
+    assert browser.console_errors(driver) == []
+
+
+def test_a_stage_downloads_as_csv_and_png(driver, base, tables, tmp_path):
+    """If this broke, the download buttons would hand out nothing, or numbers that are not the stage's."""
+    d, vectors, _ = tables
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    root = open_explorer(driver, base, CHAPTER2)
+    text = "我的苹果手机没电了"
+    driver.execute_async_script(TYPE, root, text, "book")
+    for fmt in ("csv", "png"):  # as a reader clicks: in view, below the page's sticky header
+        button = root.find_element(By.CSS_SELECTOR, f"[data-export=weights][data-format={fmt}]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+    for _ in range(100):
+        if {p.name for p in tmp_path.iterdir()} >= {"attention-weights.csv", "attention-weights.png"}:
+            break
+        time.sleep(0.1)
+    got = pd.read_csv(tmp_path / "attention-weights.csv", index_col=0, float_precision="round_trip")
+    X, _ = wv.lookup([w for w in sg.cut(text, d)], vectors)
+    want = ats.self_attention(X, ats.init_weights(10, 6, seed=0)).weights
+    assert list(got.index) == list(want.index) and list(got.columns) == list(want.columns)
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=0, atol=1e-9)
+    png = (tmp_path / "attention-weights.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "weights-download.png").write_bytes(png)
+    assert browser.console_errors(driver) == []
+
+
+BAD = {"": "空的", "   ": "空的", "，。！？": "没有汉字", "hello world": "没有汉字", "2024": "没有汉字", "🍎🍎": "没有汉字",
+       "我" * 500: "最多算", "我爱吃苹果🍎": "不在任何表里", "我的iPhone15没电了": "按字拆开"}
+
+
+@pytest.mark.parametrize("page", [CHAPTER2, CHAPTER4])
+def test_bad_input_gets_a_short_message_and_the_page_keeps_working(driver, base, page):
+    """If this broke, a reader's odd input would freeze the explorer or end in a console error."""
+    root = open_explorer(driver, base, page)
+    for text, says in BAD.items():
+        if page == CHAPTER4 and "苹果" not in text and says in ("按字拆开",):
+            says = "要有「苹果」"
+        typed = driver.execute_async_script(TYPE, root, text, "book")
+        assert not str(typed).startswith("error"), typed
+        assert says in driver.execute_script(MESSAGE, root), (text[:20], driver.execute_script(MESSAGE, root))
+    ok = driver.execute_async_script(TYPE, root, "我用苹果手机拍照", "book")
+    assert ok["message"] is None and ok["tokens"]
+    assert browser.console_errors(driver) == []
