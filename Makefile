@@ -1,6 +1,7 @@
 # Two commands do all setup on a fresh machine (Python 3.11 + make):
 #   make book   build the site into _build/html
-#   make test   unit tests, every notebook under nbval, and checks of the built site
+#   make test   unit tests, every notebook under nbval, and checks of the built site;
+#               installs Debian's chromium and chromium-driver first when missing (as root)
 #   make bench  speed, size and page-weight figures with their targets (not part of test)
 #   make test-model  every chapter again with a test double of the trained zh_core_web_sm (part of test)
 # Both create .venv from the pinned requirements on first use.
@@ -23,7 +24,7 @@ MODEL_DEPS := spacy-pkuseg==1.0.1
 MODEL_VENV := .venv-model
 DOUBLE_DIR := _build/model-double
 
-.PHONY: book test test-model bench model clean FORCE
+.PHONY: book test test-model browser bench model clean FORCE
 
 $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +54,7 @@ $(SETUPTOOLS_80)/.installed: $(BOOK_DEPS)
 # page shows its current output (and the old html, whose static files Sphinx would
 # not overwrite). The stamp holds a hash of their content, not a time: on a fresh
 # checkout every file is new, and CI restores the cache with its stamp.
-STAMP_INPUTS := $(sort $(wildcard attn_steps/*.py attn_steps/*.js attn_steps/*.css attn_steps/data/* _static/*)) requirements.txt
+STAMP_INPUTS := $(sort $(wildcard attn_steps/*.py attn_steps/web/*.js attn_steps/web/*.css attn_steps/data/* attn_steps/data/*/* _static/*)) requirements.txt
 STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, sys; h = hashlib.sha256(); [h.update(p.encode() + open(p, "rb").read()) for p in sys.argv[1:]]; print(h.hexdigest())' $(STAMP_INPUTS))
 
 _build/.attn_steps-stamp: FORCE
@@ -70,8 +71,35 @@ FORCE:
 book: $(BOOK_DEPS) _build/.attn_steps-stamp
 	$(BIN)/jupyter-book build . -W --keep-going
 
-test: $(TEST_DEPS) $(SETUPTOOLS_80)/.installed book test-model
-	$(BIN)/python -m pytest
+# Each part timed; the times are printed at the end (also when a part fails).
+TIMES := _build/test-times.txt
+define timed
+	@start=$$(date +%s); $(2); status=$$?; \
+	echo "$(1): $$(( $$(date +%s) - start )) s" >> $(TIMES); \
+	if [ $$status -ne 0 ]; then echo "time of each part of make test:"; cat $(TIMES); exit $$status; fi
+endef
+
+test:
+	@mkdir -p _build && : > $(TIMES)
+	$(call timed,browser (Debian's Chromium),$(MAKE) --no-print-directory browser)
+	$(call timed,test environment,$(MAKE) --no-print-directory $(TEST_DEPS) $(SETUPTOOLS_80)/.installed)
+	$(call timed,make book,$(MAKE) --no-print-directory book)
+	$(call timed,make test-model (every chapter with the model double),$(MAKE) --no-print-directory test-model)
+	$(call timed,pytest (unit tests, nbval, the built site in Chromium),$(BIN)/python -m pytest)
+	@echo "time of each part of make test:"; cat $(TIMES)
+
+# The browser tests drive Debian's Chromium and its driver. Installed here when they are
+# missing and make runs as root (as CI does); otherwise make stops before the long suite.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then \
+		echo "Chromium: $$(chromium --version 2>/dev/null | head -1)"; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver; \
+	else \
+		echo "make test drives Debian's Chromium, which is not installed. As root, run:" >&2; \
+		echo "    apt-get update && apt-get install -y chromium chromium-driver" >&2; \
+		exit 1; \
+	fi
 
 # addopts cleared: the main suite's nbval options need nbval, which this environment does not run.
 test-model: $(MODEL_VENV)/.installed

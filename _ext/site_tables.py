@@ -41,7 +41,7 @@ def inputs_key() -> str:
     from attn_steps.embeddings import REAL_SOURCE, STAND_IN_SOURCE, use_trained_model
 
     h = hashlib.sha256()
-    paths = sorted([*(ROOT / "attn_steps").glob("*.py"), *(ROOT / "attn_steps" / "data").iterdir(),
+    paths = sorted([*(ROOT / "attn_steps").glob("*.py"), *(p for p in (ROOT / "attn_steps" / "data").rglob("*") if p.is_file()),
                     ROOT / "tools" / "make_segmenter_dict.py"])
     for path in paths:
         h.update(path.relative_to(ROOT).as_posix().encode() + path.read_bytes())

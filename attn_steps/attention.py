@@ -13,7 +13,11 @@ in `masks`, several heads in `multi_head`.
 from __future__ import annotations
 
 import math
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -270,11 +274,47 @@ class Steps:
     def to_csv(self, folder, *, overwrite: bool = False) -> list:
         """Every stage's numbers as a labelled CSV in folder (X.csv ... output.csv, and Wq/Wk/Wv): figures to take away.
 
-        Written whole or not at all; see `ats.wordvecs.steps_to_csv`. Returns the paths, in reading order.
+        Written whole or not at all; see `steps_to_csv`. Returns the paths, in reading order.
         """
-        from .wordvecs import steps_to_csv  # wordvecs reads spaCy's pipeline; only a caller who saves pays for it
-
         return steps_to_csv(self, folder, overwrite=overwrite)
+
+
+def steps_to_csv(steps, folder, *, overwrite: bool = False) -> list[Path]:
+    """One CSV per stage of `steps` (X.csv, Q.csv, ..., weights.csv, output.csv) in `folder`, with labels.
+
+    Rows and columns keep the stage's labels (token names, q0.., k0..); blocked
+    cells of a masked stage are written as -inf. The weights Wq, Wk, Wv go
+    along when steps knows them. The folder appears whole or not at all: the
+    files are written to a temporary folder beside it, which is then renamed.
+    Returns the paths written, in reading order.
+    """
+    stages = getattr(steps, "stages", None)
+    if not callable(stages):
+        raise TypeError(f"steps_to_csv takes the stages of one attention pass (ats.Steps), got {type(steps).__name__}")
+    frames = dict(stages())
+    if getattr(steps, "W", None) is not None:
+        frames.update(steps.W.frames())
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(f"{folder} is a file; give a folder for the CSV files")
+    if folder.exists() and any(folder.iterdir()) and not overwrite:
+        raise FileExistsError(f"{folder} already holds files; choose a new folder or pass overwrite=True")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+    try:
+        for name, frame in frames.items():
+            frame.to_csv(staging / f"{name}.csv", encoding="utf-8")
+        if folder.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
+            os.replace(folder, old / folder.name)
+            os.replace(staging, folder)
+            shutil.rmtree(old)
+        else:
+            os.replace(staging, folder)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    return [folder / f"{name}.csv" for name in frames]
 
 
 def fitted(X, W: Weights, name: str = "X") -> pd.DataFrame:

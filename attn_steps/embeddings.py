@@ -19,12 +19,14 @@ import functools
 import importlib.metadata
 import importlib.util
 import logging
+import math
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from . import checks
+from .layers import layer_norm
 from .stages import with_stage
 
 MODEL = "zh_core_web_sm"
@@ -269,3 +271,38 @@ def _refuse_non_text(text):
     if isinstance(text, (list, tuple)):
         return text
     raise TypeError(f"text must be a string (str) or a list of words, got {type(text).__name__}")
+
+
+# ---- a row for chapter 4's head: a word's vector and its characters' -----------
+
+
+def features(tokens: list[str], dim: int, context: bool, chars: bool = True) -> pd.DataFrame:
+    """X for the head: each token's vector (its first dim numbers), layer-normalised, and its characters'.
+
+    Layer normalisation (mean 0, variance 1 per row, as in a Transformer block)
+    gives every word the same scale, so that small initial weights give scores
+    near 0 and a softmax far from saturated.
+
+    chars=True appends the mean of the token's characters' vectors, also
+    layer-normalised (columns 字0, 字1, ...), and scales the row by 1/√2 so it
+    keeps the length of one normalised vector: (n, 2·dim). Words that share a
+    character (手机 / 耳机, 水果 / 果园) then share part of their row, which
+    the head can learn from when a word itself was rare in training.
+    """
+    X = layer_norm(embed(tokens, dim=dim, context=context))
+    if chars:
+        X = with_characters(X, tokens, lambda letters: embed(letters, dim=dim, context=False))
+    X.attrs.update(tokens=list(tokens), context=context, chars=chars)
+    return X
+
+
+def with_characters(X: pd.DataFrame, tokens: list[str], vectors) -> pd.DataFrame:
+    """X (n, dim) joined by each token's mean character vector, layer-normalised: (n, 2·dim), scaled by 1/√2.
+
+    vectors(letters) -> (len(letters), dim): the per-character vectors, each character on its own.
+    """
+    letters = sorted({c for t in tokens for c in t})
+    per_char = dict(zip(letters, np.asarray(vectors(letters), dtype=np.float64)))  # character -> (dim,)
+    means = np.array([np.mean([per_char[c] for c in t], axis=0) for t in tokens])  # (n, dim)
+    C = layer_norm(pd.DataFrame(means, index=X.index, columns=[f"字{j}" for j in range(X.shape[1])]))
+    return pd.concat([X, C], axis=1) / math.sqrt(2)

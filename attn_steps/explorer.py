@@ -24,7 +24,8 @@ from . import checks, stages
 from .attention import Steps, Weights, as_frame
 from .embeddings import SHORT_SOURCE, embed
 
-HERE = Path(__file__).resolve().parent
+# The browser's files (JavaScript and CSS) live in a folder of their own, shipped as package data.
+WEB = Path(__file__).resolve().parent / "web"
 MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
 # Inlined in this order: the math, the segmenter and word vectors a typed sentence needs, the
@@ -239,8 +240,8 @@ def shipped(source: str) -> str:
 
 def shipped_code() -> tuple[str, str]:
     """(the explorer's JavaScript, its CSS) exactly as a page inlines them."""
-    js = "\n".join(shipped((HERE / name).read_text(encoding="utf-8")) for name in SCRIPTS)
-    return js, shipped((HERE / "explorer.css").read_text(encoding="utf-8"))
+    js = "\n".join(shipped((WEB / name).read_text(encoding="utf-8")) for name in SCRIPTS)
+    return js, shipped((WEB / "explorer.css").read_text(encoding="utf-8"))
 
 
 def _html(data: dict) -> str:

@@ -22,7 +22,7 @@ The dictionary is cut from jieba's `dict.txt` (MIT licence, shipped with the
 jieba package), deterministically and without network: the BUDGET most frequent
 words, plus every word that occurs anywhere in the chapters' sentences or the
 book's 苹果 corpus (so they have exactly the candidates they have in jieba), keeping jieba's total
-count so every log-probability is jieba's own. `attn_steps/segmenter.js` is
+count so every log-probability is jieba's own. `attn_steps/web/segmenter.js` is
 the same code for the browser, function for function (camelCase names).
 """
 
@@ -284,7 +284,7 @@ def trim(entries, total: int, budget: int = BUDGET, keep=()) -> Dictionary:
 @functools.lru_cache(maxsize=1)
 def site_dictionary() -> Dictionary:
     """The book's dictionary: BUDGET most frequent words of jieba's dict.txt plus every word of the book's sentences."""
-    from .training import apple_sentences
+    from .corpus import apple_sentences
 
     entries, total = read_jieba_dict()
     return trim(entries, total, BUDGET, words_in([*CHAPTER_SENTENCES, *apple_sentences()["text"]], entries))

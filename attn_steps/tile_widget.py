@@ -2,7 +2,7 @@
 
 `tile_widget(X, W, block_q=, block_k=, causal=)` returns an object whose
 HTML holds Q, K and V (projected here, in Python) as JSON and a small
-JavaScript file (attn_steps/tiles.js, inlined) that runs the tiled loop of
+JavaScript file (attn_steps/web/tiles.js, inlined) that runs the tiled loop of
 tiles.py and shows, tile by tile, the score grid and every query row's m, l
 and unnormalised O. No kernel, server or network once the HTML exists.
 """
@@ -12,15 +12,13 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from pathlib import Path
 
 from . import checks
 from .attention import Weights, fitted, project
 from .embeddings import SHORT_SOURCE
-from .explorer import Widget
+from .explorer import WEB, Widget
 from .tiles import blocks
 
-HERE = Path(__file__).resolve().parent
 MAX_TOKENS = 24  # a wider grid of numbers no longer fits a page
 _ids = itertools.count(1)
 
@@ -61,8 +59,8 @@ def _rows(df) -> list:
 def _html(data: dict) -> str:
     payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
     uid = f"attn-tiles-{hashlib.sha1(payload.encode()).hexdigest()[:10]}-{next(_ids)}"
-    css = (HERE / "tiles.css").read_text(encoding="utf-8")
-    js = (HERE / "tiles.js").read_text(encoding="utf-8")
+    css = (WEB / "tiles.css").read_text(encoding="utf-8")
+    js = (WEB / "tiles.js").read_text(encoding="utf-8")
     return (
         f'<div class="attn-tiles" id="{uid}" data-attn-tiles lang="zh-CN">'
         f'<script type="application/json" data-role="tiles-data">{payload}</script>'

@@ -33,8 +33,7 @@ import pandas as pd
 from . import checks
 from .attention import Steps, Weights, init_weights, self_attention, stable_softmax
 from .corpus import SENSES, TARGET, apple_sentences, check_corpus, head_tokens, is_cue
-from .embeddings import WIDTH, embed, embedding_source, unique_labels
-from .layers import layer_norm
+from .embeddings import WIDTH, embed, embedding_source, features, unique_labels
 
 # ---- sentences as one padded batch ------------------------------------------
 
@@ -48,38 +47,6 @@ class Encoded:
     target: np.ndarray  # (B,) position of 苹果
     y: np.ndarray  # (B,) 1.0 for 品牌, 0.0 for 水果 (NaN when unknown)
     tokens: tuple[tuple[str, ...], ...]
-
-
-def features(tokens: list[str], dim: int, context: bool, chars: bool = True) -> pd.DataFrame:
-    """X for the head: each token's vector (its first dim numbers), layer-normalised, and its characters'.
-
-    Layer normalisation (mean 0, variance 1 per row, as in a Transformer block)
-    gives every word the same scale, so that small initial weights give scores
-    near 0 and a softmax far from saturated.
-
-    chars=True appends the mean of the token's characters' vectors, also
-    layer-normalised (columns 字0, 字1, ...), and scales the row by 1/√2 so it
-    keeps the length of one normalised vector: (n, 2·dim). Words that share a
-    character (手机 / 耳机, 水果 / 果园) then share part of their row, which
-    the head can learn from when a word itself was rare in training.
-    """
-    X = layer_norm(embed(tokens, dim=dim, context=context))
-    if chars:
-        X = with_characters(X, tokens, lambda letters: embed(letters, dim=dim, context=False))
-    X.attrs.update(tokens=list(tokens), context=context, chars=chars)
-    return X
-
-
-def with_characters(X: pd.DataFrame, tokens: list[str], vectors) -> pd.DataFrame:
-    """X (n, dim) joined by each token's mean character vector, layer-normalised: (n, 2·dim), scaled by 1/√2.
-
-    vectors(letters) -> (len(letters), dim): the per-character vectors, each character on its own.
-    """
-    letters = sorted({c for t in tokens for c in t})
-    per_char = dict(zip(letters, np.asarray(vectors(letters), dtype=np.float64)))  # character -> (dim,)
-    means = np.array([np.mean([per_char[c] for c in t], axis=0) for t in tokens])  # (n, dim)
-    C = layer_norm(pd.DataFrame(means, index=X.index, columns=[f"字{j}" for j in range(X.shape[1])]))
-    return pd.concat([X, C], axis=1) / math.sqrt(2)
 
 
 def encode(texts, dim: int, context: bool, self_attend: bool, senses=None, chars: bool = True) -> Encoded:

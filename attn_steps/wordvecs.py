@@ -1,4 +1,4 @@
-"""Per-word vectors for the browser, and every stage as CSV files a reader can take away.
+"""Per-word vectors for the browser.
 
 On the static site a reader types a sentence; the page segments it
 (segmenter.js) and needs X without a kernel. So at build time we export
@@ -18,16 +18,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from . import checks
-from .embeddings import REAL_SOURCE, STAND_IN_SOURCE, WIDTH, pipeline, unique_labels, use_trained_model
+from .embeddings import REAL_SOURCE, STAND_IN_SOURCE, WIDTH, pipeline, unique_labels, use_trained_model, with_characters
+from .layers import layer_norm
 
 LEVELS = 32767  # symmetric int16: −32767..32767, so 0 stays exactly 0
 
@@ -156,8 +154,6 @@ def export_head_table(head, d) -> dict:
     p(品牌) = σ(Σ w_i r_i + b). Two int16 columns per row instead of 96.
     """
     from .corpus import SENSES, TARGET
-    from .layers import layer_norm
-    from .training import with_characters
 
     settings = head.settings
     if settings["context"] or settings["self_attend"]:
@@ -198,44 +194,3 @@ def head_verdict(tokens, table: dict, rows: pd.DataFrame) -> tuple[str, float, p
     prob = 1 / (1 + np.exp(-(w @ r + table["b"])))
     sense, p = (table["senses"][1], prob) if prob > 0.5 else (table["senses"][0], 1 - prob)
     return sense, float(p), pd.Series(w, index=unique_labels(tokens), name=table["target"])
-
-
-# ---- every stage as CSV ------------------------------------------------------
-
-
-def steps_to_csv(steps, folder, *, overwrite: bool = False) -> list[Path]:
-    """One CSV per stage of `steps` (X.csv, Q.csv, ..., weights.csv, output.csv) in `folder`, with labels.
-
-    Rows and columns keep the stage's labels (token names, q0.., k0..); blocked
-    cells of a masked stage are written as -inf. The weights Wq, Wk, Wv go
-    along when steps knows them. The folder appears whole or not at all: the
-    files are written to a temporary folder beside it, which is then renamed.
-    Returns the paths written, in reading order.
-    """
-    stages = getattr(steps, "stages", None)
-    if not callable(stages):
-        raise TypeError(f"steps_to_csv takes the stages of one attention pass (ats.Steps), got {type(steps).__name__}")
-    frames = dict(stages())
-    if getattr(steps, "W", None) is not None:
-        frames.update(steps.W.frames())
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(f"{folder} is a file; give a folder for the CSV files")
-    if folder.exists() and any(folder.iterdir()) and not overwrite:
-        raise FileExistsError(f"{folder} already holds files; choose a new folder or pass overwrite=True")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
-        for name, frame in frames.items():
-            frame.to_csv(staging / f"{name}.csv", encoding="utf-8")
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}-old-", dir=folder.parent))
-            os.replace(folder, old / folder.name)
-            os.replace(staging, folder)
-            shutil.rmtree(old)
-        else:
-            os.replace(staging, folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    return [folder / f"{name}.csv" for name in frames]

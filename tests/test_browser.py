@@ -1,7 +1,7 @@
 """The built book in a real browser: every page loads cleanly offline, and chapter 2's explorer computes what numpy does.
 
 Needs `make book` first (make test runs it) and Debian's chromium + chromium-driver
-(.ci/run installs them). Screenshots go to _build/screenshots/ for a person to look at.
+(make test installs them). Screenshots go to _build/screenshots/ for a person to look at.
 """
 
 from __future__ import annotations

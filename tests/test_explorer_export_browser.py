@@ -92,7 +92,7 @@ def page(tmp_path_factory):
     require_browser()
     site = tmp_path_factory.mktemp("export-page")
     (site / "index.html").write_text(PAGE, encoding="utf-8")
-    shutil.copy(PACKAGE / "explorer_export.js", site)
+    shutil.copy(PACKAGE / "web" / "explorer_export.js", site)
     shutil.copy(PACKAGE / "data" / FONT, site)
     downloads = tmp_path_factory.mktemp("downloads")
     with browser.serve(site) as url, browser.chromium() as driver:

@@ -128,7 +128,7 @@ def test_pull_requests_run_make_test_through_ci_run():
     job = wf["jobs"]["test"]
     assert "bash .ci/run" in runs(job)
     assert (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().endswith("make test")
-    # Debian, as root: .ci/run installs Debian's chromium and chromium-driver with apt-get.
+    # Debian, as root: make test (through .ci/run) installs Debian's chromium and chromium-driver with apt-get.
     assert job["container"].endswith("-bookworm") and "3.11" in job["container"]
 
 

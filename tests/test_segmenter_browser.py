@@ -46,7 +46,7 @@ def page(tmp_path_factory):
     site = tmp_path_factory.mktemp("segmenter-page")
     (site / "index.html").write_text(PAGE, encoding="utf-8")
     for name in ("segmenter.js", "wordvecs.js"):
-        (site / name).write_text((PACKAGE / name).read_text(encoding="utf-8"), encoding="utf-8")
+        (site / name).write_text((PACKAGE / "web" / name).read_text(encoding="utf-8"), encoding="utf-8")
     for name, table in zip(("segmenter-dict.json", "wordvecs-d10.json"), site_tables()):
         (site / name).write_text(json.dumps(table, ensure_ascii=False), encoding="utf-8")
     (site / "head.json").write_text(json.dumps(head_and_table()[1], ensure_ascii=False), encoding="utf-8")

@@ -18,6 +18,7 @@ import pytest
 import attn_steps as ats
 from attn_steps import segmenter as sg
 from attn_steps import wordvecs as wv
+from attn_steps.attention import steps_to_csv
 
 from .conftest import TEXT1, TEXT2
 from .segmenter_tables import head_and_table, site_tables
@@ -122,7 +123,7 @@ def steps():
 
 
 def test_every_stage_becomes_one_labeled_csv(steps, tmp_path):
-    paths = wv.steps_to_csv(steps, tmp_path / "out")
+    paths = steps_to_csv(steps, tmp_path / "out")
     names = [p.stem for p in paths]
     assert names == ["X", "Q", "K", "V", "scores", "scaled", "weights", "output", "Wq", "Wk", "Wv"]
     for name, frame in steps.stages().items():
@@ -135,7 +136,7 @@ def test_every_stage_becomes_one_labeled_csv(steps, tmp_path):
 
 def test_a_masked_stage_writes_blocked_cells_as_minus_infinity(tmp_path):
     s = ats.self_attention(ats.embed(TEXT1, dim=10), ats.init_weights(10, 6, seed=0), causal=True)
-    wv.steps_to_csv(s, tmp_path / "out")
+    steps_to_csv(s, tmp_path / "out")
     masked = pd.read_csv(tmp_path / "out" / "masked.csv", index_col=0, float_precision="round_trip")
     assert masked.iloc[0, 1] == -np.inf and np.isfinite(masked.iloc[1, 0])
 
@@ -152,16 +153,16 @@ def test_a_folder_appears_whole_or_not_at_all(steps, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", fail_third)
     with pytest.raises(OSError, match="disk full"):
-        wv.steps_to_csv(steps, tmp_path / "out")
+        steps_to_csv(steps, tmp_path / "out")
     assert list(tmp_path.iterdir()) == []  # neither the folder nor a leftover staging folder
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", original)
-    wv.steps_to_csv(steps, tmp_path / "out")
+    steps_to_csv(steps, tmp_path / "out")
     before = (tmp_path / "out" / "X.csv").read_text(encoding="utf-8")
     calls.clear()
     monkeypatch.setattr(pd.DataFrame, "to_csv", fail_third)
     with pytest.raises(OSError):
-        wv.steps_to_csv(steps, tmp_path / "out", overwrite=True)
+        steps_to_csv(steps, tmp_path / "out", overwrite=True)
     assert (tmp_path / "out" / "X.csv").read_text(encoding="utf-8") == before  # the old folder is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
@@ -170,14 +171,14 @@ def test_an_existing_folder_is_replaced_only_when_asked(steps, tmp_path):
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(FileExistsError, match="overwrite=True"):
-        wv.steps_to_csv(steps, tmp_path / "out")
-    wv.steps_to_csv(steps, tmp_path / "out", overwrite=True)
+        steps_to_csv(steps, tmp_path / "out")
+    steps_to_csv(steps, tmp_path / "out", overwrite=True)
     assert sorted(p.name for p in (tmp_path / "out").iterdir())[0] == "K.csv"
     assert not (tmp_path / "out" / "notes.txt").exists() and [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
 @pytest.mark.parametrize("call, error, match", [
-    (lambda tmp: wv.steps_to_csv("not steps", tmp / "o"), TypeError, "ats.Steps"),
+    (lambda tmp: steps_to_csv("not steps", tmp / "o"), TypeError, "ats.Steps"),
     (lambda tmp: wv.lookup([], None), ValueError, "empty"),
     (lambda tmp: wv.word_vectors(["苹果"], dim=0), ValueError, "dim"),
 ])
@@ -189,7 +190,7 @@ def test_bad_input_gets_a_clear_error(call, error, match, tmp_path):
 def test_a_file_in_the_way_gets_a_clear_error(steps, tmp_path):
     (tmp_path / "out").write_text("x", encoding="utf-8")
     with pytest.raises(NotADirectoryError, match="is a file"):
-        wv.steps_to_csv(steps, tmp_path / "out")
+        steps_to_csv(steps, tmp_path / "out")
 
 
 # ---- chapter 4's head, per word ---------------------------------------------------
@@ -233,6 +234,6 @@ def test_steps_save_their_own_csv(tmp_path):
     """Steps.to_csv is the same export, so a reader can take the numbers of any stage away."""
     steps = ats.self_attention(ats.embed("我喜欢的水果是橙子和苹果", dim=4), ats.init_weights(4, 2))
     paths = steps.to_csv(tmp_path / "mine")
-    assert [p.name for p in paths] == [p.name for p in wv.steps_to_csv(steps, tmp_path / "theirs")]
+    assert [p.name for p in paths] == [p.name for p in steps_to_csv(steps, tmp_path / "theirs")]
     back = pd.read_csv(tmp_path / "mine" / "weights.csv", index_col=0)
     np.testing.assert_allclose(back.to_numpy(), steps.weights.to_numpy(), rtol=0, atol=1e-15)

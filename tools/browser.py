@@ -2,8 +2,8 @@
 
 Used by tests/test_browser.py, tools/page_weight.py (--browser) and
 benchmarks/bench.py. Debian's `chromium` and `chromium-driver` packages,
-driven through selenium (pinned in requirements-test.txt). `.ci/run` installs
-them; when they are missing the tests fail with the command to install them,
+driven through selenium (pinned in requirements-test.txt). `make test` installs
+them when run as root; when they are missing the tests fail with the command to install them,
 never skip.
 """
 
