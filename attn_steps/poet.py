@@ -287,7 +287,7 @@ class Poet:
         if unknown:
             n = sum(row.count(UNK) for rows in by_length.values() for row in rows)
             warnings.warn(f"{len(unknown)} of the {len(poems)} poems have characters outside the vocabulary: "
-                          f"{n} characters were read as <unk> and predicting <unk> counts as right",
+                          f"{n} characters were read as <unk> and scored as that token",
                           UserWarning, stacklevel=2)
         for rows in by_length.values():  # one batch per length: no padding to handle
             for k in range(0, len(rows), 16):
