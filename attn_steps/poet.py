@@ -238,8 +238,9 @@ class Poet:
             raise ValueError(f"{what} is empty: give at least one character, e.g. '床前明月光，疑是地上霜。'")
         most = self.config.block_size - 1 - room
         if len(text) > most:
-            raise ValueError(f"{what} has {len(text)} characters but the model's context holds {most} "
-                             f"(<s> + {most} characters): shorten it")
+            raise ValueError(f"{what} has {len(text)} characters but at most {most} fit the model's context of "
+                             f"{self.config.block_size} tokens (<s> + {most} characters{' + one to write' if room else ''}): "
+                             "shorten it")
         return self.encode(text)
 
     # -- the model ---------------------------------------------------------------

@@ -193,8 +193,10 @@ def test_bad_input_is_refused_with_a_sentence(poet):
         poet.run(["床前"])
     with pytest.raises(ValueError, match="empty"):
         poet.run("")
-    with pytest.raises(ValueError, match="context holds"):
+    with pytest.raises(ValueError, match="at most 64 fit the model's context"):
         poet.run("床" * poet.config.block_size)
+    with pytest.raises(ValueError, match="at most 63"):
+        poet.generate("床" * 64)
     with pytest.warns(UserWarning, match="'A'"):
         ids = poet.encode("床A")
     assert ids == [1, poet.vocab.index("床"), 3]
