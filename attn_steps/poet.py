@@ -108,6 +108,11 @@ def model(ids: np.ndarray, p: dict, config: PoetConfig, logits: bool = True) -> 
     x = p["transformer.wte.weight"][ids] + p["transformer.wpe.weight"][:T]  # (B, T, C)
     weights = []
     for i in range(config.n_layer):
+        if not logits and i == config.n_layer - 1:  # the last MLP only feeds the logits: skip it
+            pre = f"transformer.h.{i}"
+            weights.append(attention(layer_norm(x, p[pre + ".ln_1.weight"], p[pre + ".ln_1.bias"]), p, pre,
+                                     config.n_head)[1])
+            break
         x, w = block(x, p, i, config.n_head)
         weights.append(w)
     if not logits:

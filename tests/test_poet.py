@@ -152,7 +152,7 @@ def test_short_training_run_lowers_the_loss(tmp_path):
         encoding="utf-8").split()[:300]), encoding="utf-8")
     out = tmp_path / "out"
     train_poet.main(["--n-layer", "1", "--n-head", "2", "--n-embd", "16", "--steps", "40", "--eval-every", "40",
-                     "--batch", "32", "--warmup", "5", "--samples", "2", "--train", str(poems), "--val", str(poems),
+                     "--batch", "32", "--warmup", "5", "--samples", "2", "--threads", "1", "--train", str(poems), "--val", str(poems),
                      "--test", str(poems), "--out", str(out)])
     log = (out / "train_log.csv").read_text().splitlines()
     first, last = float(log[1].split(",")[2]), float(log[-1].split(",")[2])
