@@ -71,6 +71,8 @@ from .tile_plots import plot_decode_cost, plot_kv_cache, plot_online_softmax, pl
 from .tile_widget import TileWidget, tile_widget
 from .poet import Poet, PoetConfig, PoetRun, load_poet
 from .head_roles import head_roles
+from .poet_corpus import corpus_info, test_poems, training_log
+from .poet_plots import plot_block, plot_head_grid, plot_next_char, plot_training
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -141,5 +143,12 @@ __all__ = [
     "PoetConfig",
     "PoetRun",
     "head_roles",
+    "corpus_info",
+    "test_poems",
+    "training_log",
+    "plot_block",
+    "plot_head_grid",
+    "plot_next_char",
+    "plot_training",
     "load_poet",
 ]
