@@ -34,6 +34,7 @@ from .masks import PAD, Batch, batch_attention, causal_mask, pad_batch
 from .multi_head import MultiHead, fused_multi_head, multi_head_attention
 from .layers import layer_norm, positional_encoding
 from .spread import row_entropy, row_peak
+from . import margins  # chapter 4: when two sets of runs differ
 from .embeddings import (
     INSTALL_COMMAND,
     ModelNotInstalledError,
