@@ -5,7 +5,8 @@ more spread out. Those sentences are generated here from each panel's numbers,
 so a panel that does not spread out can never be captioned as if it did:
 `row_peak` (each row's largest weight: 1 is one-hot, 1/n is even) and
 `row_entropy` (bits: 0 is one-hot, log2 n is even) summarise a panel, and a
-comparison is only worded as one when every step clears a margin.
+comparison is only worded as one when every step clears a margin. The
+sentences carry no TeX: a notebook's generated Markdown is not typeset by MathJax.
 """
 
 from __future__ import annotations
@@ -90,17 +91,17 @@ def describe_d_k(unscaled: pd.Series, scaled: pd.Series) -> str:
     "基本不随 d_k 变化" only if the scaled ones stay within 2·PEAK_MARGIN while
     the unscaled ones move at least three times as far.
     """
-    d_ks = f"$d_k$ 从 {unscaled.index[0]} 到 {unscaled.index[-1]}"
+    d_ks = f"d_k 从 {unscaled.index[0]} 到 {unscaled.index[-1]}"
     moved, kept = np.ptp(unscaled.to_numpy()), np.ptp(scaled.to_numpy())
     if steadily(unscaled, PEAK_MARGIN):
         first = f"**不缩放**时，{d_ks}，每行最大权重的平均步步上升（{_listed(unscaled, '.2f')}），越来越接近独热；"
     else:
         first = f"**不缩放**时，{d_ks}，每行最大权重的平均依次是 {_listed(unscaled, '.2f')}，并不是步步上升；"
     if kept <= 2 * PEAK_MARGIN and moved >= 3 * kept:
-        second = (f"**缩放**之后，它只在 {scaled.min():.2f} 到 {scaled.max():.2f} 之间，基本不随 $d_k$ 变化。"
-                  "这正是除以 $\\sqrt{d_k}$ 的目的。")
+        second = (f"**缩放**之后，它只在 {scaled.min():.2f} 到 {scaled.max():.2f} 之间，基本不随 d_k 变化。"
+                  "这正是除以 √d_k 的目的。")
     else:
-        second = f"**缩放**之后依次是 {_listed(scaled, '.2f')}：这组数里看不出缩放让它不随 $d_k$ 变化。"
+        second = f"**缩放**之后依次是 {_listed(scaled, '.2f')}：这组数里看不出缩放让它不随 d_k 变化。"
     return first + second
 
 
@@ -111,16 +112,16 @@ def describe_settings(table: pd.DataFrame, source: str, one_changed: list[str], 
     alone, both the one that changes both; d_k the column the three are compared at.
     """
     low = table.loc[source].min().min()
-    bullets = [f"- **{source}的设置**下，无论 $d_k$ 是多少、缩放与否，每行最大权重的平均都在 {low:.2f} 以上"
+    bullets = [f"- **{source}的设置**下，无论 d_k 是多少、缩放与否，每行最大权重的平均都在 {low:.2f} 以上"
                + ("：softmax 已经饱和，缩放救不回来。" if low >= SATURATED else "。")]
     singles = {name: table.loc[(name, "缩放"), d_k] for name in one_changed}
     after = table.loc[(both, "缩放"), d_k]
     named = "，".join(f"「{name}」是 {value:.2f}" for name, value in singles.items())
     if min(singles.values()) - after >= 2 * PEAK_MARGIN:
-        bullets.append(f"- **只改一处不够**：$d_k = {d_k}$、缩放时，{named}；「{both}」才降到 {after:.2f}。"
-                       "$X$ 的大小和 $W$ 的大小同样要紧。")
+        bullets.append(f"- **只改一处不够**：d_k = {d_k}、缩放时，{named}；「{both}」才降到 {after:.2f}。"
+                       "X 的大小和 W 的大小同样要紧。")
     else:
-        bullets.append(f"- $d_k = {d_k}$、缩放时，{named}，「{both}」是 {after:.2f}：只改一处和两处都改相差不到 {2 * PEAK_MARGIN:.1f}。")
-    bullets.append(f"- 「{both}」时，$Q$、$K$ 的各分量方差约为 1，正是论文分析 $\\sqrt{{d_k}}$ 时的假设。这时两行的对比最清楚："
+        bullets.append(f"- d_k = {d_k}、缩放时，{named}，「{both}」是 {after:.2f}：只改一处和两处都改相差不到 {2 * PEAK_MARGIN:.1f}。")
+    bullets.append(f"- 「{both}」时，Q、K 的各分量方差约为 1，正是论文分析 √d_k 时的假设。这时两行的对比最清楚："
                    + describe_d_k(table.loc[(both, "不缩放")], table.loc[(both, "缩放")]))
     return bullets

@@ -56,3 +56,23 @@ def test_a_step_below_the_margin_does_not_count():
     assert not spread.spreads_out(table)  # peak falls by 0.02 < PEAK_MARGIN
     assert "几乎每一行的权重都落在一个词上" in spread.describe(table)
     assert spread.steadily([0, 0.1, 0.2], 0.1) and not spread.steadily([0.2], 0.1)
+
+
+def test_the_d_k_reading_needs_a_steady_rise_and_a_flat_scaled_row():
+    """Chapter 2 §12: "越来越接近独热" and "基本不随 d_k 变化" only when the numbers show it; no TeX in the text."""
+    d_ks = [2, 6, 24, 96]
+    text = spread.describe_d_k(pd.Series([0.37, 0.57, 0.78, 0.87], d_ks), pd.Series([0.30, 0.33, 0.34, 0.33], d_ks))
+    assert "越来越接近独热" in text and "基本不随 d_k 变化" in text and "$" not in text
+    text = spread.describe_d_k(pd.Series([0.37, 0.57, 0.55, 0.87], d_ks), pd.Series([0.30, 0.45, 0.34, 0.33], d_ks))
+    assert "越来越接近独热" not in text and "基本不随" not in text
+
+
+def test_the_settings_reading_says_only_what_the_table_shows():
+    index = pd.MultiIndex.from_product([["原博客", "W 小", "X 归一", "两处"], ["不缩放", "缩放"]])
+    rows = {"原博客": [0.97, 0.96], "W 小": [0.9, 0.76], "X 归一": [0.95, 0.87], "两处": [0.57, 0.33]}
+    table = pd.DataFrame([[v] * 4 for name in rows for v in rows[name]], index=index, columns=[2, 6, 24, 96])
+    bullets = spread.describe_settings(table, "原博客", ["W 小", "X 归一"], "两处", d_k=6)
+    assert "softmax 已经饱和" in bullets[0] and "只改一处不够" in bullets[1] and "$" not in "".join(bullets)
+    table.loc[("两处", "缩放")] = 0.72
+    bullets = spread.describe_settings(table, "原博客", ["W 小", "X 归一"], "两处", d_k=6)
+    assert "只改一处不够" not in bullets[1] and "相差不到" in bullets[1]
