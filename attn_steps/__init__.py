@@ -35,6 +35,8 @@ from .attention import (
 from .masks import PAD, Batch, batch_attention, causal_mask, pad_batch
 from .multi_head import MultiHead, fused_multi_head, multi_head_attention
 from .layers import layer_norm, positional_encoding
+from .spread import row_entropy, row_peak
+from . import margins  # chapter 4: when two sets of runs differ
 from .embeddings import (
     INSTALL_COMMAND,
     ModelNotInstalledError,
@@ -105,6 +107,8 @@ __all__ = [
     "plot_heads",
     "plot_steps",
     "positional_encoding",
+    "row_entropy",
+    "row_peak",
     "project",
     "scale",
     "scores",

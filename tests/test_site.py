@@ -35,7 +35,7 @@ CHAPTERS = [
     for entry in part.get("chapters", [])
     if entry["file"].startswith("notebooks/")
 ]
-BOOK_PAGES = ["book/intro", "book/glossary", "book/references"]
+BOOK_PAGES = ["book/intro", "book/glossary", "book/references", "book/testing"]
 
 MIN_FIGURES = 3  # every chapter draws at least this many heatmaps
 MIN_SIDE, MAX_SIDE = 100, 8000  # pixels: neither a thumbnail nor a runaway figure
