@@ -400,7 +400,7 @@ def test_no_page_scrolls_sideways_at_500_px_and_the_explorer_shows_one_stop(base
 
 
 CHAPTERS_WITH_EXERCISES = ("01_toy_example", "02_walkthrough", "03_two_apples", "04_learning", "05_multi_head",
-                           "06_order_and_position", "07_masks", "08_tiles_and_cache")
+                           "06_order_and_position", "07_masks", "08_tiles_and_cache", "09_poet")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS_WITH_EXERCISES)
