@@ -44,21 +44,31 @@
     return { X, missing };
   }
 
-  // Chapter 4's head from wordvecs.export_head_table: each row is [scaled score against 苹果's query,
-  // vote (v·u)]. tokens as training.head_tokens makes them -> {sense, p, weights} or {unknown: [words]}.
+  // Chapter 4's head from wordvecs.export_head_table (wordvecs.head_reading and head_verdict): each row is
+  // [scaled score against 苹果's query, vote (v·u)]. tokens as training.head_tokens makes them -> {unknown: [words]}
+  // or every number the page draws: per word scores (−∞ for 苹果, the query), weights, votes, contributions
+  // (w × vote); logit = Σ contributions + b, prob = p(品牌); the verdict (sense, p); deciding, the index of the
+  // word that pushed hardest toward it (−1: none did, b decided); and calibration, the bin of held-out
+  // verdicts as sure as this one ({lo, hi, sentences, correct}), null when the table has none.
   function headVerdict(tokens, table, rows) {
     const unknown = tokens.filter((t) => !rows.index.has(t));
     if (unknown.length) return { unknown };
     const target = tokens.indexOf(table.target);
     if (target < 0) throw new Error(`the sentence has no ${table.target}: the head classifies that word`);
     if (tokens.length < 2) throw new Error(`the head needs a word besides ${table.target} to look at`);
-    const s = tokens.map((t) => rows.values[2 * rows.index.get(t)]);
-    const r = tokens.map((t) => rows.values[2 * rows.index.get(t) + 1]);
-    const top = Math.max(...s.filter((_, i) => i !== target));
-    const e = s.map((v, i) => (i === target ? 0 : Math.exp(v - top)));
+    const s = tokens.map((t, i) => (i === target ? -Infinity : rows.values[2 * rows.index.get(t)]));
+    const votes = tokens.map((t) => rows.values[2 * rows.index.get(t) + 1]);
+    const top = Math.max(...s);
+    const e = s.map((v) => Math.exp(v - top));
     const total = e.reduce((a, b) => a + b, 0), weights = e.map((v) => v / total);
-    const prob = 1 / (1 + Math.exp(-(weights.reduce((a, w, i) => a + w * r[i], 0) + table.b)));
-    return prob > 0.5 ? { sense: table.senses[1], p: prob, weights } : { sense: table.senses[0], p: 1 - prob, weights };
+    const contributions = weights.map((w, i) => w * votes[i]);
+    const logit = weights.reduce((a, w, i) => a + w * votes[i], 0) + table.b, prob = 1 / (1 + Math.exp(-logit));
+    const brand = prob > 0.5, sense = table.senses[brand ? 1 : 0], p = brand ? prob : 1 - prob;
+    const toward = contributions.map((c) => (brand ? c : -c)), best = Math.max(...toward);
+    const bins = table.calibration || [];
+    const calibration = bins.find((b, k) => b.lo <= p && (p < b.hi || k === bins.length - 1)) || null;
+    return { sense, p, weights, scores: s, votes, contributions, logit, prob,
+             deciding: best > 0 ? toward.indexOf(best) : -1, calibration };
   }
 
   const api = { loadTable, lookup, headVerdict };
