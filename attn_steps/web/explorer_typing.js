@@ -30,15 +30,6 @@
   const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
-  // The head table's columns: wordvecs.head_reading's names (the CSV's header) and the page's headings.
-  const HEAD_COLUMNS = [["score", "分数 q·k/√d_k"], ["weight", "权重 w"], ["vote", "投票 v·u"], ["weight_x_vote", "w × 投票"]];
-  // How often held-out verdicts as sure as this one were right (training.calibration, carried in the head table).
-  function calibrationLine(bin, bins) {
-    const total = bins.reduce((a, b) => a + b.sentences, 0);
-    const range = bin.hi >= 1 ? `p ≥ ${bin.lo.toFixed(2)}` : `p 在 ${bin.lo.toFixed(2)} 到 ${bin.hi.toFixed(2)} 之间`;
-    return `在留出的 ${total} 句里，${range} 的判断有 ${bin.sentences} 句，其中 ${bin.correct} 句是对的` +
-      (bin.sentences ? `（${(100 * bin.correct / bin.sentences).toFixed(1)}%）。` : "。");
-  }
 
   // ---- the tables: fetched once per page, whichever explorer asks first ----------
 
@@ -147,9 +138,8 @@
       }));
       this.box.querySelector("[data-role=restore]").addEventListener("click", () => this.restore());
       if (head) this.box.querySelector("[data-role=head-run]").addEventListener("click", (e) => {
-        const b = e.target.closest("[data-export]");
-        if (b && this.headFigure) Exp.file(this.headFigure, b.dataset.format).then(({ filename, data, type }) => Exp.save(data, filename, type))
-          .catch((err) => this.say(`下载没有成功：${err.message}`));
+        const b = e.target.closest("[data-export]");  // the head table's SVG / PNG / CSV
+        if (b) Exp.file(this.figure, b.dataset.format).then((f) => Exp.save(f.data, f.filename, f.type)).catch((err) => this.say(`下载没有成功：${err.message}`));
       });
     }
 
@@ -289,7 +279,8 @@
       const v = Vec.headVerdict(tokens, table, rows), labels = unique(tokens), z = v.logit - table.b;
       const deciding = v.deciding >= 0 ? labels[v.deciding] : null;
       this.state.verdict = { sense: v.sense, p: v.p, weights: v.weights, tokens: tokens.slice(), deciding, calibration: v.calibration };
-      const model = this.headModel(v, labels, source);
+      const paint = (x, kind, lim) => this.ex.cellStyle(x, kind, lim).split(";").map((d) => d.split(":")[1]);  // [fill, ink]
+      const model = Vec.headFigure(v, labels, `训练后的头读「${this.state.text}」`, source, paint);
       const body = labels.map((w, i) => {
         const cells = model.texts[i].map((t, j) => (j === 0 && model.fills[i][j] ? `<td>${esc(t)}</td>` : model.fills[i][j]
           ? `<td style="background:${model.fills[i][j]};color:${model.inks[i][j]}">${esc(t)}</td>` : `<td class="ae-blocked" title="查询：不看自己">${esc(t)}</td>`));
@@ -301,31 +292,17 @@
         : `把判断推向「${esc(v.sense)}」最多的词是表里标出的「${esc(deciding)}」：w × 投票 = ${num(v.contributions[v.deciding], 2)}。`;
       panel.innerHTML = `<p><b>训练后的头读这句话</b>：${esc(target)} 的查询 q 对每个词的键打分，softmax 成权重，再按权重把每个词的投票（值 · u）加起来。` +
         `<span class="ae-source">${esc(source)}；每个词单独的向量（不看上下文）</span>${Exp ? Exp.buttons("head") : ""}</p>` +
-        `<table class="ae-head-table" data-role="head-table"><tr><th>词</th>${HEAD_COLUMNS.map(([, h]) => `<th>${h}</th>`).join("")}</tr>${body}</table>` +
+        `<table class="ae-head-table" data-role="head-table"><tr><th>词</th>${Vec.HEAD_COLUMNS.map(([, h]) => `<th>${h}</th>`).join("")}</tr>${body}</table>` +
         `<p>Σ w × 投票 + b = ${num(z, 3)} + (${num(table.b, 3)}) = ${num(v.logit, 3)}；p(${esc(table.senses[1])}) = σ(${num(v.logit, 3)}) = ${num(v.prob, 3)}</p>` +
         `<p class="ae-verdict" data-role="verdict">判为「${esc(v.sense)}」，概率 ${num(v.p, 2)}</p>` +
         `<p data-role="deciding-note">${toward}</p>` +
-        (v.calibration ? `<p data-role="calibration">${calibrationLine(v.calibration, table.calibration)}</p>` : "") +
+        (v.calibration ? `<p data-role="calibration">${Vec.calibrationLine(v.calibration, table.calibration)}</p>` : "") +
         `<p class="ae-type-note">本页的分步图每个词有 ${this.ex.data.X[0].length} 个数，太多，不能按词放进网站；` +
         `输入的句子只走训练后的头在「${esc(target)}」这一行的计算（点「回到本页的句子」看回分步图）。这个头只在本书的 苹果 语料上训练过：概率高不等于判断对。</p>`;
-      this.headFigure = model;
+      this.figure = model;
       panel.hidden = false;
       this.ex.showTyped(true);
       return null;
-    }
-
-    // The head table as explorer_export.js draws and writes it (the CSV is wordvecs.head_reading's to_csv).
-    headModel(v, labels, source) {
-      const values = labels.map((_, i) => [v.scores[i], v.weights[i], v.votes[i], v.contributions[i]]);
-      const lims = [0, 1, Math.max(...v.votes.map(Math.abs)), Math.max(...v.contributions.map(Math.abs))];
-      // [fill, ink] of each cell: the score uncoloured, the weight as a probability, votes signed; "" when blocked.
-      const paint = (x, j) => (!Number.isFinite(x) ? ["", "#424a53"] : j === 0 ? ["#ffffff", "#1f2328"]
-        : this.ex.cellStyle(x, j === 1 ? "prob" : "signed", lims[j]).split(";").map((d) => d.split(":")[1]));
-      const painted = values.map((row) => row.map(paint));
-      return { name: "head", index: "token", title: `训练后的头读「${this.state.text}」`, source, note: `判为「${v.sense}」，概率 ${num(v.p, 2)}`,
-        rowLabels: labels, colLabels: HEAD_COLUMNS.map(([c]) => c), values,
-        texts: values.map((row) => row.map((x, j) => (Number.isFinite(x) ? num(x, j % 2 ? 3 : 2) : "−∞"))),
-        fills: painted.map((row) => row.map(([f]) => f)), inks: painted.map((row) => row.map(([, k]) => k)) };
     }
 
     // Back to the page's sentence; keepField leaves what the reader typed in the box.

@@ -71,7 +71,32 @@
              deciding: best > 0 ? toward.indexOf(best) : -1, calibration };
   }
 
-  const api = { loadTable, lookup, headVerdict };
+  // The head table's columns: wordvecs.head_reading's names (the CSV's header) and the page's headings.
+  const HEAD_COLUMNS = [["score", "分数 q·k/√d_k"], ["weight", "权重 w"], ["vote", "投票 v·u"], ["weight_x_vote", "w × 投票"]];
+  const num = (v, digits) => v.toFixed(digits).replace("-", "−");
+
+  // headVerdict's v as explorer_export.js's figure model (its CSV is wordvecs.head_reading's to_csv); labels name
+  // the rows, paint(x, kind, lim) -> [fill, ink]. The score is left white, the weight a probability, votes signed.
+  function headFigure(v, labels, title, source, paint) {
+    const values = labels.map((_, i) => [v.scores[i], v.weights[i], v.votes[i], v.contributions[i]]);
+    const lims = [0, 1, Math.max(...v.votes.map(Math.abs)), Math.max(...v.contributions.map(Math.abs))];
+    const painted = values.map((row) => row.map((x, j) => (!Number.isFinite(x) ? ["", "#424a53"] : j === 0 ? ["#ffffff", "#1f2328"]
+      : paint(x, j === 1 ? "prob" : "signed", lims[j]))));
+    return { name: "head", index: "token", title, source, note: `判为「${v.sense}」，概率 ${num(v.p, 2)}`,
+      rowLabels: labels, colLabels: HEAD_COLUMNS.map(([c]) => c), values,
+      texts: values.map((row) => row.map((x, j) => (Number.isFinite(x) ? num(x, j % 2 ? 3 : 2) : "−∞"))),
+      fills: painted.map((row) => row.map(([f]) => f)), inks: painted.map((row) => row.map(([, k]) => k)) };
+  }
+
+  // How often held-out verdicts as sure as this one were right: bin from headVerdict, bins the table's calibration.
+  function calibrationLine(bin, bins) {
+    const total = bins.reduce((a, b) => a + b.sentences, 0);
+    const range = bin.hi >= 1 ? `p ≥ ${bin.lo.toFixed(2)}` : `p 在 ${bin.lo.toFixed(2)} 到 ${bin.hi.toFixed(2)} 之间`;
+    return `在留出的 ${total} 句里，${range} 的判断有 ${bin.sentences} 句，其中 ${bin.correct} 句是对的` +
+      (bin.sentences ? `（${(100 * bin.correct / bin.sentences).toFixed(1)}%）。` : "。");
+  }
+
+  const api = { loadTable, lookup, headVerdict, headFigure, calibrationLine, HEAD_COLUMNS };
   if (typeof module === "object" && module.exports) module.exports = api;
   else root.AttnWordVecs = Object.freeze(api);
 })(typeof globalThis !== "undefined" ? globalThis : this);
