@@ -6,12 +6,14 @@ tools/make_segmenter_dict.py builds from what is installed (no network):
 
 - segmenter-dict.json  the book's dictionary, cut from jieba's dict.txt (MIT licence, carried in the file);
 - wordvecs-d10.json    per-word vectors at the walkthrough's size, from whichever source builds the site;
-- head-ch4.json        chapter 4's trained head, two numbers per word.
+- head-ch4.json        chapter 4's trained head, two numbers per word, and how often its verdicts
+                       were right on the held-out sentences per bin of p (training.calibration).
 
 Pages never load them until a reader types into an explorer (explorer_typing.js).
 They are built from the package, the corpus and the embedding source; the key
 of those inputs is kept beside them, so an unchanged rebuild skips the minute
-they take (most of it training chapter 4's head).
+they take (most of it training chapter 4's head; within `make test` that head
+comes from the run's head cache, ATTN_HEAD_CACHE, as chapter 4 trained it).
 """
 
 from __future__ import annotations

@@ -19,30 +19,18 @@ from selenium.webdriver.common.keys import Keys
 import attn_steps as ats
 
 from tools import browser
-from .conftest import TEXT1, require_browser
+from .conftest import TEXT1
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTER2 = "notebooks/02_walkthrough.html"
+BUILT_PAGE = CHAPTER2  # the conftest's base and driver fixtures need it built
 
 
 def site_pages() -> list[str]:
     return sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
                   if "_static" not in p.parts and "_sources" not in p.parts)
-
-
-@pytest.fixture(scope="module")
-def base():
-    require_browser(SITE / CHAPTER2)
-    with browser.serve(SITE) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def driver(base):
-    with browser.chromium() as d:
-        yield d
 
 
 @pytest.fixture()
