@@ -12,7 +12,9 @@ layers), plotting (stages → figures), fonts (so Chinese labels render); traini
 (sentences → a head whose weights attention and plotting then show);
 explorer (X → every stage again, in the reader's browser, with controls);
 tiles (the same numbers computed as real systems do: online softmax,
-FlashAttention-style tiles, a KV cache, and a widget stepping through the tiles).
+FlashAttention-style tiles, a KV cache, and a widget stepping through the tiles);
+poet (a small character GPT trained on Tang poems, every head a Steps from
+self_attention) and head_roles (what each of its heads does, as a score).
 """
 
 from .attention import (
@@ -67,6 +69,8 @@ from .tiles import (
 )
 from .tile_plots import plot_decode_cost, plot_kv_cache, plot_online_softmax, plot_tile_grid
 from .tile_widget import TileWidget, tile_widget
+from .poet import Poet, PoetConfig, PoetRun, load_poet
+from .head_roles import head_roles
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -132,4 +136,10 @@ __all__ = [
     "running_sum",
     "tile_widget",
     "tiled_attention",
+    # the poet (a trained character GPT) and its heads' roles
+    "Poet",
+    "PoetConfig",
+    "PoetRun",
+    "head_roles",
+    "load_poet",
 ]
