@@ -71,6 +71,7 @@ from .tile_plots import plot_decode_cost, plot_kv_cache, plot_online_softmax, pl
 from .tile_widget import TileWidget, tile_widget
 from .poet import Poet, PoetConfig, PoetRun, load_poet
 from .head_roles import head_roles
+from .poet_web import poet_widget
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -142,4 +143,5 @@ __all__ = [
     "PoetRun",
     "head_roles",
     "load_poet",
+    "poet_widget",
 ]

@@ -1,0 +1,110 @@
+"""The poet's weights as site files and its widget's HTML (attn_steps/poet_web.py).
+
+If these fail, the browser would compute with other numbers than `poet.read_weights`
+(so its probabilities and poems would differ from Python's), the page would not
+know which model it was built with, or the build would not write the files.
+The model here is a small random one written as tools/train_poet.py writes its
+output (int8 rows and float32 scales), so no test waits for a training run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import attn_steps as ats
+from attn_steps import poet as poet_module
+from attn_steps import poet_web
+
+CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 65, "vocab_size": 3004}
+
+
+def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict = CONFIG) -> Path:
+    """weights.npz and model.json of a random model of the poet's layout, quantised as tools/train_poet.py does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    C, V, L = config["n_embd"], config["vocab_size"], config["n_layer"]
+    shapes = {"transformer.wte.weight": (V, C), "transformer.wpe.weight": (config["block_size"], C),
+              "transformer.ln_f.weight": (C,), "transformer.ln_f.bias": (C,)}
+    for i in range(L):
+        pre = f"transformer.h.{i}"
+        shapes.update({f"{pre}.ln_1.weight": (C,), f"{pre}.ln_1.bias": (C,), f"{pre}.ln_2.weight": (C,),
+                       f"{pre}.ln_2.bias": (C,), f"{pre}.attn.c_attn.weight": (3 * C, C), f"{pre}.attn.c_attn.bias": (3 * C,),
+                       f"{pre}.attn.c_proj.weight": (C, C), f"{pre}.attn.c_proj.bias": (C,),
+                       f"{pre}.mlp.c_fc.weight": (4 * C, C), f"{pre}.mlp.c_fc.bias": (4 * C,),
+                       f"{pre}.mlp.c_proj.weight": (C, 4 * C), f"{pre}.mlp.c_proj.bias": (C,)})
+    arrays = {}
+    for name, shape in shapes.items():
+        w = rng.standard_normal(shape) * std + (1.0 if name.endswith("ln_1.weight") or name.endswith("ln_2.weight")
+                                                 or name == "transformer.ln_f.weight" else 0.0)
+        if w.ndim == 2:
+            scale = np.abs(w).max(axis=1) / 127.0
+            arrays[name + ".q"] = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
+            arrays[name + ".scale"] = scale.astype(np.float32)
+        else:
+            arrays[name] = w.astype(np.float32)
+    np.savez(folder / "weights.npz", **arrays)
+    (folder / "model.json").write_text(json.dumps({**config, "seed": seed, "note": "random, for tests"}), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"))
+
+
+def test_site_files_give_read_weights_bit_for_bit(tiny, tmp_path):
+    """If this broke, the browser would run on numbers that differ from Python's, and its poems would too."""
+    sizes = poet_web.export_site(tmp_path, tiny)
+    ours, theirs = poet_module.read_weights(tiny / "weights.npz"), poet_web.read_site(tmp_path)
+    assert sorted(ours) == sorted(theirs)
+    for name, a in ours.items():
+        assert a.shape == theirs[name].shape and np.array_equal(a.view(np.uint64), theirs[name].view(np.uint64)), name
+    manifest = json.loads((tmp_path / "poet.json").read_text(encoding="utf-8"))
+    assert manifest["model_id"] == poet_web.model_id(tiny / "weights.npz")
+    assert manifest["config"] == CONFIG and len(manifest["vocab"]) == CONFIG["vocab_size"]
+    assert all(t["offset"] % 4 == 0 for t in manifest["tensors"])  # every float32 readable where it starts
+    assert sizes["poet.bin"] == (tmp_path / "poet.bin").stat().st_size == manifest["bytes"]
+    with np.load(tiny / "weights.npz") as z:  # the bytes are weights.npz's, not re-rounded
+        assert sizes["poet.bin"] >= sum(z[k].nbytes for k in z.files)
+
+
+def test_model_id_changes_with_the_weights(tiny, tmp_path):
+    """If this broke, a page built with one model would accept another model's files."""
+    other = write_tiny_poet(tmp_path / "other", seed=1)
+    assert poet_web.model_id(tiny / "weights.npz") != poet_web.model_id(other / "weights.npz")
+
+
+def test_widget_carries_what_the_page_needs(tiny):
+    """If this broke, the page could not find the weights, check them, draw a head's stages or label its roles."""
+    poet = ats.load_poet(tiny)
+    roles = pd.DataFrame([dict(role="previous character", layer=0, head=1, score=0.4, untrained=0.08, uniform=0.1),
+                          dict(role="punctuation", layer=0, head=1, score=0.5, untrained=0.2, uniform=0.1),
+                          dict(role="rhyme", layer=1, head=0, score=0.1, untrained=0.05, uniform=0.04)])
+    w = ats.poet_widget(poet, roles=roles, weights=tiny / "weights.npz")
+    assert isinstance(w, ats.explorer.Widget)
+    d = w.data
+    assert d["model_id"] == poet_web.model_id(tiny / "weights.npz") and d["folder"] == "_static/attn-poet/"
+    assert d["roles"] == {"0,1": ["前一字"]}  # punctuation is 2.5× its untrained score, rhyme 2×: not named
+    assert [s["name"] for s in d["stages"]] == ["X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"]
+    assert d["stages"] == ats.explorer.stage_payload()["stages"] and "床前" in d["openings"]
+    for name in poet_web.SCRIPTS:
+        assert f"window.{'AttnPoetMath' if name == 'poet_math.js' else 'Attn'}" in w.html
+    assert "data-attn-poet" in w.html and "poet.bin" not in d.values()
+
+
+def test_widget_refuses_weights_of_another_model(tiny, tmp_path):
+    """If this broke, a page could promise one model and load another's files without a word."""
+    other = write_tiny_poet(tmp_path / "other", seed=2)
+    with pytest.raises(ValueError, match="other weights"):
+        ats.poet_widget(ats.load_poet(tiny), weights=other / "weights.npz")
+    with pytest.raises(TypeError, match="ats.Poet"):
+        ats.poet_widget("床前", weights=tiny)
+    with pytest.raises(ValueError, match="openings"):
+        ats.poet_widget(ats.load_poet(tiny), weights=tiny, openings=["床前明月光，疑是"])
+    with pytest.raises(FileNotFoundError, match="train"):
+        poet_web.manifest_and_binary(tmp_path / "nowhere" / "weights.npz")
