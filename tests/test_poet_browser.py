@@ -218,11 +218,12 @@ def test_narrow_and_dark_pages_do_not_scroll_sideways(site, width, theme):
         browser.open_page(driver, url + ("dark.html" if theme == "dark" else "index.html"))
         click_write(driver, "空山")
         assert wait_written(driver).get("poem")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SCREENSHOTS / f"poet-{width}-{theme}-written.png"))
         driver.execute_script("document.querySelector('[data-attn-poet] [data-cell=\"0,1\"]').click()")
         assert driver.execute_script("return document.documentElement.scrollWidth") <= width
         ink = driver.execute_script("const b = document.querySelector('[data-attn-poet] [data-action=stop]');"
                                     "const s = getComputedStyle(b); return [s.color, s.backgroundColor]")
         assert ink[0] != ink[1]
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        driver.save_screenshot(str(SCREENSHOTS / f"poet-{width}-{theme}.png"))
+        driver.save_screenshot(str(SCREENSHOTS / f"poet-{width}-{theme}-head.png"))
         assert browser.console_errors(driver) == []

@@ -108,3 +108,22 @@ def test_widget_refuses_weights_of_another_model(tiny, tmp_path):
         ats.poet_widget(ats.load_poet(tiny), weights=tiny, openings=["床前明月光，疑是"])
     with pytest.raises(FileNotFoundError, match="train"):
         poet_web.manifest_and_binary(tmp_path / "nowhere" / "weights.npz")
+
+
+def test_build_writes_the_site_files_once(tiny, tmp_path, monkeypatch):
+    """If this broke, the built site would have no weights for the poet (its page would fail on first use),
+    or every rebuild would rewrite them."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("site_tables", Path(poet_web.__file__).parents[1] / "_ext" / "site_tables.py")
+    site_tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site_tables)
+    monkeypatch.setattr(poet_web, "weights_file", lambda folder=None: tiny / "weights.npz")
+    app = types.SimpleNamespace(builder=types.SimpleNamespace(format="html"), outdir=str(tmp_path))
+    site_tables._write_poet(app, None)
+    out = tmp_path / "_static" / "attn-poet"
+    assert json.loads((out / "poet.json").read_text(encoding="utf-8"))["model_id"] == poet_web.model_id(tiny / "weights.npz")
+    (out / "poet.bin").write_bytes(b"stale")  # an unchanged rebuild leaves the files alone
+    site_tables._write_poet(app, None)
+    assert (out / "poet.bin").read_bytes() == b"stale"
