@@ -23,7 +23,7 @@ from attn_steps import poet_web
 
 from tools import browser
 from .conftest import require_browser
-from .test_poet_web import write_tiny_poet
+from tools.poet_random import write_tiny_poet
 
 PACKAGE = Path(ats.__file__).resolve().parent
 SCREENSHOTS = PACKAGE.parent / "_build" / "screenshots" / "poet"

@@ -278,7 +278,7 @@
         if (root.attnPoet) return;
         const p = new Poet(root);
         root.attnPoet = { run: (t) => p.run(t), generate: (o) => p.generate(o), write: () => p.write(), shown: () => p.head || null,
-                          ms: () => Object.assign({}, p.ms), loaded: () => Boolean(p.model) };
+                          ms: () => Object.assign({}, p.ms), loaded: () => Boolean(p.model), model: () => p.model };
       });
     },
   };
