@@ -11,7 +11,7 @@ tools/make_segmenter_dict.py builds from what is installed (no network):
 Pages never load them until a reader types into an explorer (explorer_typing.js).
 Beside them, in _static/attn-poet/, the poet's weights for the browser
 (attn_steps/poet_web.py: poet.json and poet.bin), loaded only when a reader
-first asks the poet to write; skipped while no trained weights are shipped.
+first asks the poet to write; skipped (an info line) while no trained weights ship.
 They are built from the package, the corpus and the embedding source; the key
 of those inputs is kept beside them, so an unchanged rebuild skips the minute
 they take (most of it training chapter 4's head).
@@ -83,7 +83,8 @@ def _write_poet(app, exception):
 
     weights = poet_web.weights_file()
     if not weights.is_file():
-        logger.warning(f"no poet weights at {weights}: the poet's widget will find no files to load")
+        # Not a warning (-W fails the build): the poet's weights ship with the poem chapter (issue 22).
+        logger.info(f"no poet weights at {weights}: no _static/attn-poet files; a poet widget would find nothing to load")
         return
     out = Path(app.outdir) / POET
     key = hashlib.sha256(weights.read_bytes() + Path(poet_web.__file__).read_bytes()

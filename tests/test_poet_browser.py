@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import attn_steps as ats
@@ -50,7 +51,8 @@ def site(tmp_path_factory):
     site = tmp_path_factory.mktemp("poet-site")
     poet_web.export_site(site / "_static" / "attn-poet", tiny)
     shutil.copy(PACKAGE / "data" / FONT, site / FONT)
-    widget = ats.poet_widget(poet, weights=tiny)
+    roles = pd.DataFrame([dict(role="previous character", layer=0, head=1, score=0.4, untrained=0.08, uniform=0.1)])
+    widget = ats.poet_widget(poet, roles=roles, weights=tiny)
     (site / "index.html").write_text(page_html(widget), encoding="utf-8")
     (site / "dark.html").write_text(page_html(widget, "dark"), encoding="utf-8")
     # A page built with another model: the site's files must be refused.
@@ -150,6 +152,8 @@ def test_writing_shows_each_step_and_a_head_opens_on_its_stages(page):
     assert driver.execute_script("return document.querySelectorAll('[data-attn-poet] .ap-bar.ap-chosen').length") == 1
     cells = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [data-cell]')].map((c) => c.dataset.cell)")
     assert cells == [f"{l},{h}" for l in range(poet.config.n_layer) for h in range(poet.config.n_head)]
+    labelled = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [data-cell] i')].map((i) => [i.closest('[data-cell]').dataset.cell, i.textContent])")
+    assert labelled == [["0,1", "前一字"]]
     driver.execute_script("document.querySelector('[data-attn-poet] [data-cell=\"1,1\"]').click()")
     shown = call(driver, "p.shown()")
     t = len(shown["tokens"])
@@ -227,3 +231,17 @@ def test_narrow_and_dark_pages_do_not_scroll_sideways(site, width, theme):
         assert ink[0] != ink[1]
         driver.save_screenshot(str(SCREENSHOTS / f"poet-{width}-{theme}-head.png"))
         assert browser.console_errors(driver) == []
+
+
+def test_stop_ends_the_poem_where_it_is(page):
+    """If this broke, 停 would not stop the writing, or the page would stay busy."""
+    driver, poet = page
+    click_write(driver, "春眠", cache=False)
+    driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                "setTimeout(() => { document.querySelector('[data-attn-poet] [data-action=stop]').click(); done(); }, 400)")
+    before = driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=poem]').textContent")
+    driver.execute_async_script("setTimeout(arguments[arguments.length - 1], 600)")
+    after = driver.execute_script("const r = document.querySelector('[data-attn-poet]');"
+                                  "return [r.querySelector('[data-role=poem]').textContent, r.dataset.busy || '']")
+    assert after == [before, ""] and before.startswith("春眠")
+    assert len(before) < len(poet.generate("春眠", seed=0, temperature=0.8, top_k=20))
