@@ -86,7 +86,11 @@ def test_weights_load_only_when_first_used_and_never_from_elsewhere(page):
     """If this broke, every reader of the chapter would download the weights, used or not, or the page would call a CDN."""
     driver, _ = page
     assert weight_requests(driver) == [] and call(driver, "p.loaded()") is False
+    driver.execute_script("const s = document.querySelector('[data-attn-poet] [data-role=status]'); window.said = [];"
+                          "new MutationObserver(() => window.said.push(s.textContent)).observe(s, {childList: true, subtree: true, characterData: true})")
     assert call(driver, "p.run('床前').then((r) => r.tokens)") == ["<s>", "床", "前"]
+    said = driver.execute_script("return window.said")
+    assert any("KB" in t and "/" in t for t in said), said  # the bytes loaded, as they arrive
     urls = browser.requested_urls(driver)
     assert sorted(u.rsplit("/", 1)[1] for u in urls if "attn-poet" in u) == ["poet.bin", "poet.json"]
     assert browser.foreign(urls) == []
@@ -245,3 +249,18 @@ def test_stop_ends_the_poem_where_it_is(page):
                                   "return [r.querySelector('[data-role=poem]').textContent, r.dataset.busy || '']")
     assert after == [before, ""] and before.startswith("春眠")
     assert len(before) < len(poet.generate("春眠", seed=0, temperature=0.8, top_k=20))
+
+
+@pytest.mark.parametrize("role, value, words", [("temperature", "0", "温度"), ("top_k", "0", "top-k"),
+                                                ("seed", "1.5", "种子")])
+def test_bad_settings_get_a_message(page, role, value, words):
+    """If this broke, a temperature of 0 or a fractional seed would fail silently or write with a wrong setting."""
+    driver, _ = page
+    box = f"document.querySelector('[data-attn-poet] [data-role={role}]')"
+    old = driver.execute_script(f"const b = {box}, v = b.value; b.value = arguments[0]; return v", value)
+    click_write(driver, "床前")
+    assert words in wait_written(driver).get("message", "")
+    driver.execute_script(f"{box}.value = arguments[0]", old)
+    click_write(driver, "床前")
+    assert wait_written(driver).get("poem", "").startswith("床前")
+    assert browser.console_errors(driver) == []
