@@ -46,7 +46,7 @@ def page_html(widget, theme: str = "light") -> str:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     require_browser()
-    tiny = write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"))
+    tiny = write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"), end_boost=4)  # some poems end with </s>, some fill the context
     poet = ats.load_poet(tiny)
     site = tmp_path_factory.mktemp("poet-site")
     poet_web.export_site(site / "_static" / "attn-poet", tiny)
@@ -120,7 +120,10 @@ def test_seeded_poem_equals_python(page, prefix, seed, temperature, top_k, cache
     driver, poet = page
     theirs = call(driver, "p.generate(arguments[0])",
                   {"prefix": prefix, "seed": seed, "temperature": temperature, "top_k": top_k, "cache": cache})
-    assert theirs == poet.generate(prefix, seed=seed, temperature=temperature, top_k=top_k)
+    ours = poet.generate(prefix, seed=seed, temperature=temperature, top_k=top_k)
+    assert theirs == ours
+    if (prefix, seed) == ("白日", 2):  # this one stops at </s>, long before the context is full
+        assert len(ours) < 30
 
 
 def click_write(driver, text: str, cache: bool = True):
@@ -224,7 +227,7 @@ def test_narrow_and_dark_pages_do_not_scroll_sideways(site, width, theme):
     folder, _ = site
     with browser.serve(folder) as url, browser.chromium(width=width, height=1400) as driver:
         browser.open_page(driver, url + ("dark.html" if theme == "dark" else "index.html"))
-        click_write(driver, "空山")
+        click_write(driver, "白日")
         assert wait_written(driver).get("poem")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         driver.save_screenshot(str(SCREENSHOTS / f"poet-{width}-{theme}-written.png"))
@@ -240,15 +243,15 @@ def test_narrow_and_dark_pages_do_not_scroll_sideways(site, width, theme):
 def test_stop_ends_the_poem_where_it_is(page):
     """If this broke, 停 would not stop the writing, or the page would stay busy."""
     driver, poet = page
-    click_write(driver, "春眠", cache=False)
+    click_write(driver, "床前", cache=False)
     driver.execute_async_script("const done = arguments[arguments.length - 1];"
                                 "setTimeout(() => { document.querySelector('[data-attn-poet] [data-action=stop]').click(); done(); }, 400)")
     before = driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=poem]').textContent")
     driver.execute_async_script("setTimeout(arguments[arguments.length - 1], 600)")
     after = driver.execute_script("const r = document.querySelector('[data-attn-poet]');"
                                   "return [r.querySelector('[data-role=poem]').textContent, r.dataset.busy || '']")
-    assert after == [before, ""] and before.startswith("春眠")
-    assert len(before) < len(poet.generate("春眠", seed=0, temperature=0.8, top_k=20))
+    assert after == [before, ""] and before.startswith("床前")
+    assert len(before) < len(poet.generate("床前", seed=0, temperature=0.8, top_k=20))
 
 
 @pytest.mark.parametrize("role, value, words", [("temperature", "0", "温度"), ("top_k", "0", "top-k"),

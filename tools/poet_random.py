@@ -17,8 +17,12 @@ import numpy as np
 CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 65, "vocab_size": 3004}
 
 
-def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict = CONFIG) -> Path:
-    """weights.npz and model.json of a random model of the poet's layout, quantised as tools/train_poet.py does."""
+def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict = CONFIG, end_boost: float = 0.0) -> Path:
+    """weights.npz and model.json of a random model of the poet's layout, quantised as tools/train_poet.py does.
+
+    end_boost: about how much the final LayerNorm's bias adds to the end token's logit, so that
+    some poems end before the context is full (a random model otherwise almost never draws </s>).
+    """
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     C, V, L = config["n_embd"], config["vocab_size"], config["n_layer"]
@@ -31,10 +35,13 @@ def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict 
                        f"{pre}.attn.c_proj.weight": (C, C), f"{pre}.attn.c_proj.bias": (C,),
                        f"{pre}.mlp.c_fc.weight": (4 * C, C), f"{pre}.mlp.c_fc.bias": (4 * C,),
                        f"{pre}.mlp.c_proj.weight": (C, 4 * C), f"{pre}.mlp.c_proj.bias": (C,)})
-    arrays = {}
+    arrays, drawn = {}, {}
     for name, shape in shapes.items():
-        w = rng.standard_normal(shape) * std + (1.0 if name.endswith("ln_1.weight") or name.endswith("ln_2.weight")
-                                                 or name == "transformer.ln_f.weight" else 0.0)
+        drawn[name] = rng.standard_normal(shape) * std + (1.0 if name.endswith("ln_1.weight") or name.endswith("ln_2.weight")
+                                                           or name == "transformer.ln_f.weight" else 0.0)
+    end = drawn["transformer.wte.weight"][2]  # </s>
+    drawn["transformer.ln_f.bias"] += end_boost * end / (end @ end)
+    for name, w in drawn.items():
         if w.ndim == 2:
             scale = np.abs(w).max(axis=1) / 127.0
             arrays[name + ".q"] = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
