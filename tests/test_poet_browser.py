@@ -267,3 +267,13 @@ def test_bad_settings_get_a_message(page, role, value, words):
     click_write(driver, "床前")
     assert wait_written(driver).get("poem", "").startswith("床前")
     assert browser.console_errors(driver) == []
+
+
+def test_script_hook_refuses_what_python_refuses(page):
+    """If this broke, a script calling attnPoet.generate with a temperature of 0 or a bad seed would get a poem
+    where poet.generate raises, or a traceback instead of a sentence."""
+    driver, _ = page
+    for bad, words in [({"temperature": 0}, "温度"), ({"top_k": 0}, "top-k"), ({"seed": -1}, "种子"),
+                       ({"prefix": "abc"}, "字母"), ({"prefix": "龘"}, "不在小诗人认识")]:
+        assert words in call(driver, "p.generate(arguments[0])", {"prefix": "床前", **bad})["error"]
+    assert browser.console_errors(driver) == []

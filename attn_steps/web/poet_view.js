@@ -143,11 +143,16 @@
     // The settings in the boxes, checked; throws a Chinese message.
     settings() {
       const num = (k) => Number(this.root.querySelector(`[data-role=${k}]`).value);
-      const t = num("temperature"), k = num("top_k"), seed = num("seed"), V = this.data.config.vocab_size;
-      if (!(t > 0) || !Number.isFinite(t)) throw new Error("温度要是大于 0 的数，例如 0.8（越低越保守）。");
-      if (!Number.isInteger(k) || k < 1 || k > V) throw new Error(`top-k 要是 1 到 ${V} 之间的整数，例如 20。`);
+      return this.checked({ temperature: num("temperature"), top_k: num("top_k"), seed: num("seed"), cache: this.el.cache.checked });
+    }
+
+    // The rules of poet.generate's arguments (top_k null: every character), each broken one told in Chinese.
+    checked(o) {
+      const t = o.temperature, k = o.top_k, seed = o.seed, V = this.data.config.vocab_size;
+      if (typeof t !== "number" || !(t > 0) || !Number.isFinite(t)) throw new Error("温度要是大于 0 的数，例如 0.8（越低越保守）。");
+      if (k !== null && (!Number.isInteger(k) || k < 1 || k > V)) throw new Error(`top-k 要是 1 到 ${V} 之间的整数，例如 20。`);
       if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error("种子要是 0 到 4294967295 之间的整数，例如 0。");
-      return { temperature: t, top_k: k, seed, cache: this.el.cache.checked };
+      return o;
     }
 
     // 写诗: check, load if needed, then one character per frame, each step drawn.
@@ -262,10 +267,11 @@
     }
 
     generate({ prefix = "", seed = 0, temperature = 0.8, top_k = 20, cache = true } = {}) {
+      const opts = this.checked({ seed, temperature, top_k, cache: Boolean(cache) });
       return this.load().then(() => {
         const c = this.check(prefix, this.data.config.block_size - 2);
         if (c.error) throw new Error(c.error);
-        const w = P.writer(this.model, c.ids, { seed, temperature, top_k, cache });
+        const w = P.writer(this.model, c.ids, opts);
         while (w.next() !== null);
         return w.ids.slice(1).map((i) => this.model.vocab[i]).join("");
       });
