@@ -234,7 +234,7 @@
           const role = (this.data.roles[`${l},${j}`] || []).join("、"), row = rows[l][j];
           html += `<button type="button" class="ap-cell" data-cell="${l},${j}" title="第 ${l + 1} 层第 ${j + 1} 个头${role ? "：" + esc(role) : ""}">` +
             `<span class="ap-cell-name">头 ${j + 1}${role ? ` <i>${esc(role)}</i>` : ""}</span><span class="ap-row">` +
-            row.map((v, k) => `<span style="opacity:${Math.max(v, 0.04).toFixed(2)}" title="${esc(chars[k])} ${v.toFixed(2)}"></span>`).join("") +
+            row.map((v, k) => `<span style="background:${window.AttnStage.colours(this.data, v, "prob", 1)[0]}" title="${esc(chars[k])} ${v.toFixed(2)}"></span>`).join("") +
             `</span></button>`;
         }
         html += "</div>";
