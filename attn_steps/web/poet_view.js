@@ -172,9 +172,9 @@
         const c = this.check(this.el.prefix.value, this.data.max_prefix);
         if (c.error) { this.showPoem(c.chars, c.unknown || [], 0); this.say(c.error); delete this.root.dataset.busy; return; }
         this.el.head.hidden = true; this.head = null;
-        const w = P.writer(this.model, c.ids, opts), started = c.ids.length;
+        const w = P.writer(this.model, c.ids, opts);
         let spent = 0, count = 0;
-        this.current = { w, opts, prefix: started - 1 };
+        this.current = { w, opts };
         this.showPoem(c.chars, [], c.chars.length);
         const tick = () => {
           if (job !== this.job) return;
