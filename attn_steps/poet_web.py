@@ -12,7 +12,8 @@ the site's _static/attn-poet/ (_ext/site_tables.py).
 
 `poet_widget` returns an `explorer.Widget` whose HTML inlines the scripts
 (explorer_math.js's stages, stage_view.js and explorer_nav.js to draw a head,
-poet_math.js for the model, poet_view.js for the page) and a JSON payload: the
+explorer_export.js to take a stage away, poet_math.js for the model, poet_view.js
+for the page) and a JSON payload: the
 configuration, the model_id the page expects, where the site keeps the files,
 the book's table of stages, the head roles measured, the famous openings.
 """
@@ -30,7 +31,7 @@ from .poet import DATA, Poet, load_poet, read_weights
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
-SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "poet_math.js",
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "poet_math.js",
            "poet_head.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest

@@ -179,6 +179,12 @@ def test_writing_shows_each_step_and_a_head_opens_on_its_stages(page):
                           "document.querySelector('[data-attn-poet] td[data-stage=X][data-row=\"0\"][data-col=\"3\"]').click()")
     prov = driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=prov-body]').textContent")
     assert "LayerNorm" in prov and "第 2 层" in prov
+    csv = driver.execute_async_script("""
+const done = arguments[arguments.length - 1], made = URL.createObjectURL;
+URL.createObjectURL = (blob) => { URL.createObjectURL = made; blob.text().then(done); return made(blob); };
+document.querySelector('[data-attn-poet] [data-export=weights][data-format=csv]').click();""")
+    lines = csv.strip().splitlines()
+    assert len(lines) == t + 1 and lines[0].split(",")[1:] == [str(c) for c in steps.weights.columns]
 
 
 def test_without_the_cache_the_same_poem_and_both_timings(page):

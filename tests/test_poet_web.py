@@ -62,8 +62,8 @@ def test_widget_carries_what_the_page_needs(tiny):
     assert d["roles"] == {"0,1": ["前一字"]}  # punctuation is 2.5× its untrained score, rhyme 2×: not named
     assert [s["name"] for s in d["stages"]] == ["X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"]
     assert d["stages"] == ats.explorer.stage_payload()["stages"] and "床前" in d["openings"]
-    for name in poet_web.SCRIPTS:
-        assert f"window.{'AttnPoetMath' if name == 'poet_math.js' else 'Attn'}" in w.html
+    for name in (*poet_web.SCRIPTS, *poet_web.STYLES):  # every part inlined, one renderer of a stage for both widgets
+        assert ats.explorer.shipped((ats.explorer.WEB / name).read_text(encoding="utf-8")) in w.html, name
     assert "data-attn-poet" in w.html and "poet.bin" not in d.values()
 
 

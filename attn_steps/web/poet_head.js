@@ -52,6 +52,14 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
       `<div data-role="prov-body"><p>指向或点一格，这里写出它是怎么算出来的。</p></div></aside></div>`;
   }
 
+  // A stage taken away (explorer_export.js, when the page has it: stage_view.js then draws the buttons).
+  function download(ctx, name, format) {
+    const E = window.AttnExport, model = S.exportModel(ctx, ctx.data.stages.find((s) => s.name === name));
+    const types = { csv: "text/csv", svg: "image/svg+xml", png: "image/png" };
+    const made = format === "png" ? E.png(model, { scale: 2 }) : Promise.resolve(format === "csv" ? E.csv(model) : E.svg(model));
+    return made.then((data) => E.save(data, E.fileName(name, format), types[format]));
+  }
+
   // Draw head (layer, head) into box and wire its navigator and derivations; returns what it shows.
   function show(box, data, model, chars, f, layer, head, role, cached) {
     const ctx = context(data, model, chars, f, layer, head), stops = N.stopsOf(data.stages);
@@ -65,6 +73,8 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
       N.apply(box, strip, stops, view);
     }));
     const explain = (e) => {
+      const b = e.type === "click" && e.target.closest("[data-export]");
+      if (b) { download(ctx, b.dataset.export, b.dataset.format); return; }
       const td = e.target.closest("td[data-stage]");
       if (!td) return;
       prov.innerHTML = S.derivation(ctx, td.dataset.stage, Number(td.dataset.row), Number(td.dataset.col));
