@@ -53,9 +53,10 @@ $(SETUPTOOLS_80)/.installed: $(BOOK_DEPS)
 # when the package, the static files or the pins change, drop the cache so every
 # page shows its current output (and the old html, whose static files Sphinx would
 # not overwrite). The stamp holds a hash of their content, not a time: on a fresh
-# checkout every file is new, and CI restores the cache with its stamp.
+# checkout every file is new, and CI restores the cache with its stamp. attn_steps/data/*
+# also lists data/poet, a folder: only files are hashed (else the hash is empty and never changes).
 STAMP_INPUTS := $(sort $(wildcard attn_steps/*.py attn_steps/web/*.js attn_steps/web/*.css attn_steps/data/* attn_steps/data/*/* _static/*)) requirements.txt
-STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, sys; h = hashlib.sha256(); [h.update(p.encode() + open(p, "rb").read()) for p in sys.argv[1:]]; print(h.hexdigest())' $(STAMP_INPUTS))
+STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, os, sys; h = hashlib.sha256(); [h.update(p.encode() + open(p, "rb").read()) for p in sys.argv[1:] if os.path.isfile(p)]; print(h.hexdigest())' $(STAMP_INPUTS))
 
 _build/.attn_steps-stamp: FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(STAMP_HASH)" ]; then \

@@ -75,6 +75,7 @@ from .poet import Poet, PoetConfig, PoetRun, load_poet
 from .head_roles import head_roles
 from .poet_corpus import corpus_info, test_poems, training_log
 from .poet_plots import plot_block, plot_head_grid, plot_next_char, plot_training
+from .poet_web import poet_widget
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -155,4 +156,5 @@ __all__ = [
     "plot_next_char",
     "plot_training",
     "load_poet",
+    "poet_widget",
 ]

@@ -139,5 +139,8 @@ def test_each_browser_file_reads_in_one_sitting():
 
 def test_every_browser_file_is_shipped_by_a_widget():
     """If this broke, a file in attn_steps/web would be dead code that no page inlines."""
+    from attn_steps import poet_web
+
     used = set(explorer.SCRIPTS) | {"explorer.css", "tiles.js", "tiles.css"}  # tiles: tile_widget
+    used |= set(poet_web.SCRIPTS) | set(poet_web.STYLES)  # the poet's widget
     assert sorted(p.name for p in explorer.WEB.iterdir() if p.name not in used) == []
