@@ -36,7 +36,7 @@ PROB_CMAP = COLORMAPS["prob"][0]  # sequential 0..1 for softmax weights
 # inch, shrunk to the text column when wider (tests/test_browser.py measures the column at a
 # 1280 px window). Values written into cells must be at least MIN_VALUE_PX tall there.
 CSS_PX_PER_INCH = 100
-COLUMN_PX = 700
+COLUMN_PX = 650
 MIN_VALUE_PX = 9.0
 BLOCKED_COLOR = "#e0e0e0"  # masked cells (−∞): grey is on neither colour scale
 BLOCKED_HATCH_COLOR = "#8c8c8c"
