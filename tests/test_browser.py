@@ -488,6 +488,24 @@ def test_every_widget_on_every_page_has_aa_contrast(driver, base, theme):
     assert not low, (theme, low)
 
 
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_note_a_cell_prints_has_aa_contrast(driver, base, theme):
+    """If this broke, a reader in one theme could not read a box a cell prints, as the source note at the top of
+    every chapter once was in dark mode: the theme's dark text on the note's dark panel."""
+    low, seen = {}, 0
+    for page in site_pages():
+        browser.open_page(driver, base + page)
+        set_theme(driver, theme)
+        for root in driver.find_elements(By.CSS_SELECTOR, "article .cell_output .admonition"):
+            found = driver.execute_script(CONTRAST, root)
+            seen += len(found)
+            bad = [f for f in found if f["ratio"] < 4.5]
+            if bad:
+                low[page] = bad[:4]
+    assert seen >= 2 * 7, "the check saw the chapters' source notes (title and text)"
+    assert not low, (theme, low)
+
+
 MATH_STATE = """
 const done = arguments[arguments.length - 1];
 const formulas = () => [...document.querySelectorAll('article .math')];
