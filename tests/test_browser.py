@@ -264,7 +264,8 @@ for (const el of root.querySelectorAll("*")) {
   const fg = parse(getComputedStyle(el).color);
   for (const bg of backgrounds(el)) {
     const text = over([fg[0], fg[1], fg[2], fg[3] * alpha], bg);
-    out.push({ tag: el.tagName, cls: el.className, text: (el.textContent || el.value || "").trim().slice(0, 30), ratio: ratio(text, bg) });
+    out.push({ tag: el.tagName, cls: el.className, text: (el.textContent || el.value || "").trim().slice(0, 30), ratio: ratio(text, bg),
+               disabled: el.matches(":disabled") });
   }
 }
 return out;
@@ -449,12 +450,13 @@ def test_chapter_2s_panorama_is_legible_and_opens_full_size(driver, base):
 
 # ---- every widget, every formula, every figure on every page (issue 20) ------------
 
-WIDGETS = "[data-attn-explorer], [data-attn-tiles]"
+WIDGETS = "[data-attn-explorer], [data-attn-tiles], [data-attn-poet]"
 
 
 def widget_views(driver, root) -> list[str]:
-    """Put the widget through the views a reader meets; return their names. No control is left disabled
-    (WCAG does not ask an unavailable control to be readable)."""
+    """Put the widget through the views a reader meets; return their names."""
+    if root.get_attribute("data-attn-poet") is not None:
+        return ["as loaded"]
     if root.get_attribute("data-attn-tiles") is not None:
         total = driver.execute_script("return arguments[0].attnTiles.go(1).total", root)
         views = ["tile 1"]
@@ -479,7 +481,7 @@ def test_every_widget_on_every_page_has_aa_contrast(driver, base, theme):
             for view in widget_views(driver, root):
                 found = driver.execute_script(CONTRAST, root)
                 seen[(page, i, view)] = len(found)
-                bad = [f for f in found if f["ratio"] < 4.5]
+                bad = [f for f in found if f["ratio"] < 4.5 and not f["disabled"]]  # WCAG exempts unavailable controls
                 buttons = [f for f in found if f["tag"] == "BUTTON"]
                 assert buttons, (page, i, view, "the check saw the widget's buttons")
                 if bad:
