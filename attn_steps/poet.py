@@ -378,10 +378,8 @@ class Poet:
             pending = [(yield x @ p["transformer.wte.weight"].T)]
 
 
-def read_weights(path) -> dict[str, np.ndarray]:
-    """weights.npz → float64 parameters: NAME.q (int8) × NAME.scale (one per row) for matrices, NAME for vectors."""
-    with np.load(path) as z:
-        arrays = {k: z[k] for k in z.files}
+def dequantise(arrays: dict) -> dict[str, np.ndarray]:
+    """Stored arrays → float64 parameters: NAME.q (int8) × NAME.scale (one per row) for matrices, NAME for vectors."""
     params = {}
     for key, a in arrays.items():
         if key.endswith(".q"):
@@ -389,6 +387,12 @@ def read_weights(path) -> dict[str, np.ndarray]:
         elif not key.endswith(".scale"):
             params[key] = a.astype(np.float64)
     return params
+
+
+def read_weights(path) -> dict[str, np.ndarray]:
+    """weights.npz → float64 parameters (see `dequantise`)."""
+    with np.load(path) as z:
+        return dequantise({k: z[k] for k in z.files})
 
 
 def load_poet(folder=None) -> Poet:

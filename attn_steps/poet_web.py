@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from . import explorer
-from .poet import DATA, Poet, load_poet, read_weights
+from .poet import DATA, Poet, dequantise, load_poet, read_weights
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
@@ -118,13 +118,7 @@ def read_site(folder) -> dict[str, np.ndarray]:
     for t in manifest["tensors"]:
         dtype = np.int8 if t["kind"] == "int8" else np.dtype("<f4")
         raw[t["name"]] = np.frombuffer(binary, dtype=dtype, count=int(np.prod(t["shape"])), offset=t["offset"]).reshape(t["shape"])
-    params = {}
-    for key, a in raw.items():
-        if key.endswith(".q"):
-            params[key[:-2]] = a.astype(np.float64) * raw[key[:-2] + ".scale"].astype(np.float64)[:, None]
-        elif not key.endswith(".scale"):
-            params[key] = a.astype(np.float64)
-    return params
+    return dequantise(raw)
 
 
 def role_labels(roles, margin: float = CLEAR_MARGIN) -> dict[str, list[str]]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,13 +10,8 @@ import attn_steps as ats
 from attn_steps import poet_plots as pp
 
 
-@dataclass(frozen=True)
-class Config:
-    n_layer: int = 4
-    n_head: int = 4
-    n_embd: int = 96
-    block_size: int = 66
-    vocab_size: int = 3004
+def Config(n_layer=4, n_embd=96):
+    return ats.PoetConfig(n_layer=n_layer, n_head=4, n_embd=n_embd, block_size=66, vocab_size=3004)
 
 
 def _texts(fig) -> str:
