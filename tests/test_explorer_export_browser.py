@@ -107,7 +107,7 @@ def page(tmp_path_factory):
 def test_one_frozen_api_however_often_loaded(page):
     assert page.execute_script("return window.first === AttnExport && Object.isFrozen(AttnExport)")
     assert page.execute_script("return Object.keys(AttnExport).sort()") == [
-        "csv", "fileName", "layout", "png", "save", "svg"]
+        "buttons", "csv", "file", "fileName", "layout", "png", "save", "svg"]
     assert page.execute_script("return ['weights', 'X', '权重'].map((n) => AttnExport.fileName(n, 'csv'))") == [
         "attention-weights.csv", "attention-X.csv", "attention-stage.csv"]
 

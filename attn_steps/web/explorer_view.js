@@ -242,12 +242,7 @@
     exportStage(name, format) {
       const stage = this.stageRows.find((st) => st.name === name);
       if (!stage) throw new Error(`没有「${name}」这一步；可选：${this.names.join("、")}`);
-      const model = S.exportModel(this.context(), stage), E = window.AttnExport;
-      const filename = E.fileName(name, format);
-      if (format === "csv") return Promise.resolve({ filename, data: E.csv(model), type: "text/csv" });
-      if (format === "svg") return Promise.resolve({ filename, data: E.svg(model), type: "image/svg+xml" });
-      if (format === "png") return E.png(model, { scale: 2 }).then((blob) => ({ filename, data: blob, type: "image/png" }));
-      throw new Error(`下载的格式要是 svg、png 或 csv；现在是 ${format}`);
+      return window.AttnExport.file(S.exportModel(this.context(), stage), format);
     }
 
     download(name, format) {

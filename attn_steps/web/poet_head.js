@@ -55,9 +55,7 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
   // A stage taken away (explorer_export.js, when the page has it: stage_view.js then draws the buttons).
   function download(ctx, name, format) {
     const E = window.AttnExport, model = S.exportModel(ctx, ctx.data.stages.find((s) => s.name === name));
-    const types = { csv: "text/csv", svg: "image/svg+xml", png: "image/png" };
-    const made = format === "png" ? E.png(model, { scale: 2 }) : Promise.resolve(format === "csv" ? E.csv(model) : E.svg(model));
-    return made.then((data) => E.save(data, E.fileName(name, format), types[format]));
+    return E.file(model, format).then((f) => E.save(f.data, f.filename, f.type));
   }
 
   // Draw head (layer, head) into box and wire its navigator and derivations; returns what it shows.
