@@ -49,6 +49,22 @@
     }
     return fetched.get(url);
   }
+  // The rest of the GB2312 font (light_site.py writes it and its rule): added once a reader types, so
+  // a typed character the site's font subset lacks is drawn, and exported, with a glyph, not a box.
+  // The browser fetches the file only when a character in its unicode-range is shown.
+  let restFont = null;
+  function addRestFont() {
+    const root = siteRoot();
+    if (restFont || root === null || typeof FontFace !== "function") return restFont;
+    restFont = fetchJson(new URL("_static/NotoSansCJKsc-Regular-rest.json", root).href).then((rule) => {
+      const src = [...rule.local, `url("${new URL(rule.file, root).href}") format("woff2")`].join(", ");
+      const face = new FontFace(rule.family, src, { unicodeRange: rule.unicode_range, display: "swap" });
+      document.fonts.add(face);
+      return face;
+    }, () => { restFont = null; });
+    return restFont;
+  }
+
   const loaded = new Map();
   function loadTables(typing) {
     const root = siteRoot();
@@ -130,7 +146,7 @@
         </div>
         <p class="ae-type-note" data-role="typed-note">${head
           ? "在浏览器里算：先切词，再查每个词的两个数（训练后的头对这个词的分数和投票），不用内核。"
-          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表。</p>
+          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表；本站字体里没有的字，显示时才下载其余的 GB2312 字形（系统里有中文字体就不下载）。</p>
         <p class="ae-message" data-role="typed-message" role="status" hidden></p>
         <details class="ae-seg" data-role="segmentation" open hidden><summary>第 0 步：分词</summary><div></div></details>
         ${head ? '<div class="ae-head-run" data-role="head-run" hidden></div>' : ""}`;
@@ -173,6 +189,7 @@
     }
 
     run(text, since) {
+      addRestFont();
       const refusal = this.refuse(text);
       if (refusal) {  // nothing stale stays on the page: the explorer goes back to the page's sentence
         this.clear(text.length > 0);
@@ -227,7 +244,7 @@
                       x_note: "每个词单独查表（context=False），不是本章的 tok2vec 向量" });
       }
       const notes = [];
-      if (split.length) notes.push(`词表里没有 ${split.map((w) => `「${w}」`).join("")}，按字拆开查。`);
+      if (split.length) notes.push(`词向量表里没有 ${split.map((w) => `「${w}」`).join("")}（它只收最常见的 ${rows.words.toLocaleString("en-US")} 个词和单字），按字拆开查。`);
       if (missing.length) notes.push(`${[...new Set(missing)].map((c) => `「${c}」`).join("")}不在任何表里，下面的计算不含它。`);
       this.state.message = message;
       this.say([message, ...notes].filter(Boolean).join(" "));
@@ -248,9 +265,21 @@
       else if (this.mode === "intl") how = "<p>浏览器自带的 Intl.Segmenter（granularity: \"word\"）切的：看不到它为什么这样切，拿来和本书的分词器比一比。</p>";
       else how = '<p class="ae-type-note">每一段汉字（或字母、数字）：从每个字开始、词典里有的词和它的 log P（log 词频 − log 总数）；' +
         "右栏是从这个字到末尾最好路线的得分（从后往前动态规划：每个候选词的 log P 加上它后面那一格的得分，取最大的）。蓝框是选中的路线；标点和空格不查词典。</p>" +
-        Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r)).join("");
+        Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r) + this.loneNote(r)).join("");
       body.innerHTML = result + how;
       box.hidden = false;
+    }
+
+    // Where the route fell back to single hanzi, why that may be a word the dictionary lacks.
+    loneNote(r) {
+      const d = this.tables.dict, n = (x) => x.toLocaleString("en-US");
+      const runs = Seg.loneRuns(r);
+      if (!runs.length) return "";
+      const which = d.minCount ? `jieba 词典 ${n(d.jiebaWords)} 个词里词频至少 ${d.minCount} 的，加上本书句子用到的，共 ${n(d.words.length)} 个`
+        : `${n(d.words.length)} 个词`;
+      return `<p class="ae-type-note ae-lone" data-role="lone-note">${runs.map((run) => run.map((c) => `「${esc(c)}」`).join("")).join("、")}` +
+        "被切成了一个个单字。它们可能本来就是单字词；如果其实连成一个词，而上表里也没有这个词，那就是本站的词典没带上它" +
+        `（本站的词典是 ${which}），或者 jieba 的词典里也没有它（jieba 默认用 HMM 猜这种新词，本书的分词器不猜）。</p>`;
     }
 
     // One run of hanzi (or Latin letters and digits): each position's candidates with log P, and the route.
