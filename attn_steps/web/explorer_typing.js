@@ -49,10 +49,10 @@
     }
     return fetched.get(url);
   }
-  // The rest of the GB2312 font (light_site.py writes it and its rule): added once a reader types, so
+  // The rest of the GB2312 font's first level (light_site.py writes it and its rule): added once a reader types, so
   // a typed character the site's font subset lacks is drawn, and exported, with a glyph, not a box.
   // The browser fetches the file only when a character in its unicode-range is shown.
-  let restFont = null;
+  let restFont = null, restRule = null;
   function addRestFont() {
     const root = siteRoot();
     if (restFont || root === null || typeof FontFace !== "function") return restFont;
@@ -60,6 +60,7 @@
       const src = [...rule.local, `url("${new URL(rule.file, root).href}") format("woff2")`].join(", ");
       const face = new FontFace(rule.family, src, { unicodeRange: rule.unicode_range, display: "swap" });
       document.fonts.add(face);
+      restRule = rule;
       return face;
     }, () => { restFont = null; });
     return restFont;
@@ -146,7 +147,7 @@
         </div>
         <p class="ae-type-note" data-role="typed-note">${head
           ? "在浏览器里算：先切词，再查每个词的两个数（训练后的头对这个词的分数和投票），不用内核。"
-          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表；本站字体里没有的字，显示时才下载其余的 GB2312 字形（系统里有中文字体就不下载）。</p>
+          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表；本站字体里没有的常用字（GB2312 第一级），显示时才下载它们的字形（系统里有中文字体就不下载）。</p>
         <p class="ae-message" data-role="typed-message" role="status" hidden></p>
         <details class="ae-seg" data-role="segmentation" open hidden><summary>第 0 步：分词</summary><div></div></details>
         ${head ? '<div class="ae-head-run" data-role="head-run" hidden></div>' : ""}`;
@@ -266,7 +267,9 @@
       else how = '<p class="ae-type-note">每一段汉字（或字母、数字）：从每个字开始、词典里有的词和它的 log P（log 词频 − log 总数）；' +
         "右栏是从这个字到末尾最好路线的得分（从后往前动态规划：每个候选词的 log P 加上它后面那一格的得分，取最大的）。蓝框是选中的路线；标点和空格不查词典。</p>" +
         Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r) + this.loneNote(r)).join("");
-      body.innerHTML = result + how;
+      const rare = [...new Set(Array.from(text))].filter((c) => restRule && restRule.left_out.includes(c));
+      body.innerHTML = result + how + (rare.length ? `<p class="ae-type-note" data-role="font-note">${rare.map((c) => `「${esc(c)}」`).join("")}` +
+        "是 GB2312 第二级的字（较少用）。本站的字体没有带上这一级：带上它，整个网站就超过 15 MB 的预算了。系统里没有中文字体时，它显示成方框。</p>" : "");
       box.hidden = false;
     }
 
