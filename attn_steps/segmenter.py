@@ -343,8 +343,8 @@ def pack_words(words) -> dict[str, str]:
 
 
 def unpack_words(groups: dict[str, str]) -> list[str]:
-    """pack_words back: every group cut every n characters."""
-    return [g[i : i + int(n)] for n, g in groups.items() for i in range(0, len(g), int(n))]
+    """pack_words back: every group cut every n characters, shortest words first (as JavaScript orders the keys)."""
+    return [groups[n][i : i + int(n)] for n in sorted(groups, key=int) for i in range(0, len(groups[n]), int(n))]
 
 
 def lone_runs(block: dict) -> list[list[str]]:

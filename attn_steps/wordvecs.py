@@ -67,9 +67,10 @@ def fallback_chars() -> list[str]:
 
 
 def vector_words(d, n: int = VECTOR_WORDS) -> list[str]:
-    """The n most frequent words of dictionary d (ties in d's order) and every word of the book's sentences (d.keep)."""
+    """The n most frequent words of dictionary d (ties in d's order) and every word of the book's sentences (d.keep),
+    in the order a packed table is read back (by length, then d's order)."""
     top = set(sorted(d.words, key=lambda w: -d.freq[w])[:n]) | set(d.keep)
-    return [w for w in d.words if w in top]
+    return unpack_words(pack_words([w for w in d.words if w in top]))  # the order the table's rows are read in
 
 
 def table_tokens(dictionary_words) -> list[str]:

@@ -173,6 +173,7 @@ def test_the_packed_table_reads_back_as_the_same_dictionary():
     back = sg.from_json(json.loads(json.dumps(data, ensure_ascii=False, sort_keys=True)))
     assert sorted(back.words) == sorted(d.words) and dict(back.freq) == dict(d.freq) and back.total == d.total
     assert sg.unpack_words(sg.pack_words(["苹果", "我", "酸菜鱼", "手机"])) == ["我", "苹果", "手机", "酸菜鱼"]
+    assert sg.unpack_words({"10": "中华人民共和国国务院", "2": "苹果"}) == ["苹果", "中华人民共和国国务院"]  # as JS reads it
 
 def test_a_word_outside_the_dictionary_falls_back_to_characters(jieba):
     d = sg.prefix_dict([("苹果", 5), ("手机", 4)], total=100)
