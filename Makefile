@@ -53,9 +53,10 @@ $(SETUPTOOLS_80)/.installed: $(BOOK_DEPS)
 # when the package, the static files or the pins change, drop the cache so every
 # page shows its current output (and the old html, whose static files Sphinx would
 # not overwrite). The stamp holds a hash of their content, not a time: on a fresh
-# checkout every file is new, and CI restores the cache with its stamp.
+# checkout every file is new, and CI restores the cache with its stamp. attn_steps/data/*
+# also lists data/poet, a folder: only files are hashed (else the hash is empty and never changes).
 STAMP_INPUTS := $(sort $(wildcard attn_steps/*.py attn_steps/web/*.js attn_steps/web/*.css attn_steps/data/* attn_steps/data/*/* _static/*)) requirements.txt
-STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, sys; h = hashlib.sha256(); [h.update(p.encode() + open(p, "rb").read()) for p in sys.argv[1:]]; print(h.hexdigest())' $(STAMP_INPUTS))
+STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, os, sys; h = hashlib.sha256(); [h.update(p.encode() + open(p, "rb").read()) for p in sys.argv[1:] if os.path.isfile(p)]; print(h.hexdigest())' $(STAMP_INPUTS))
 
 _build/.attn_steps-stamp: FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(STAMP_HASH)" ]; then \
@@ -79,8 +80,13 @@ define timed
 	if [ $$status -ne 0 ]; then echo "time of each part of make test:"; cat $(TIMES); exit $$status; fi
 endef
 
+# Heads that the parts of one run train alike (the build, nbval, the tests) are trained once:
+# train_head keeps each in this folder under a hash of all its inputs (attn_steps/training.py).
+# Emptied at the start of each run; unset outside make test, so a reader's notebook always trains.
+HEAD_CACHE := $(CURDIR)/_build/head-cache
+test: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 test:
-	@mkdir -p _build && : > $(TIMES)
+	@mkdir -p _build && : > $(TIMES) && rm -rf $(HEAD_CACHE)
 	$(call timed,browser (Debian's Chromium),$(MAKE) --no-print-directory browser)
 	$(call timed,test environment,$(MAKE) --no-print-directory $(TEST_DEPS) $(SETUPTOOLS_80)/.installed)
 	$(call timed,make book,$(MAKE) --no-print-directory book)

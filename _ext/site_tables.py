@@ -6,12 +6,17 @@ tools/make_segmenter_dict.py builds from what is installed (no network):
 
 - segmenter-dict.json  the book's dictionary, cut from jieba's dict.txt (MIT licence, carried in the file);
 - wordvecs-d10.json    per-word vectors at the walkthrough's size, from whichever source builds the site;
-- head-ch4.json        chapter 4's trained head, two numbers per word.
+- head-ch4.json        chapter 4's trained head, two numbers per word, and how often its verdicts
+                       were right on the held-out sentences per bin of p (training.calibration).
 
 Pages never load them until a reader types into an explorer (explorer_typing.js).
+Beside them, in _static/attn-poet/, the poet's weights for the browser
+(attn_steps/poet_web.py: poet.json and poet.bin), loaded only when a reader
+first asks the poet to write; skipped (an info line) while no trained weights ship.
 They are built from the package, the corpus and the embedding source; the key
 of those inputs is kept beside them, so an unchanged rebuild skips the minute
-they take (most of it training chapter 4's head).
+they take (most of it training chapter 4's head; within `make test` that head
+comes from the run's head cache, ATTN_HEAD_CACHE, as chapter 4 trained it).
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ KEY_FILE = ".inputs-key"
 
 def setup(app):
     app.connect("build-finished", _write_tables, priority=800)
+    app.connect("build-finished", _write_poet, priority=810)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 
@@ -66,3 +72,27 @@ def _write_tables(app, exception):
     (out / KEY_FILE).write_text(key)
     logger.info("typed-sentence tables: " + ", ".join(f"{name} {packed / 1000:.0f} kB gzipped"
                                                      for name, (_, packed) in sizes.items()))
+
+
+POET = "_static/attn-poet"
+
+
+def _write_poet(app, exception):
+    """The poet's site files, keyed by the weights and the exporter, so an unchanged rebuild skips them."""
+    if exception is not None or app.builder.format != "html":
+        return
+    from attn_steps import poet_web
+
+    weights = poet_web.weights_file()
+    if not weights.is_file():
+        # Not a warning (-W fails the build): the poet's weights ship with the poem chapter (issue 22).
+        logger.info(f"no poet weights at {weights}: no _static/attn-poet files; a poet widget would find nothing to load")
+        return
+    out = Path(app.outdir) / POET
+    key = hashlib.sha256(weights.read_bytes() + Path(poet_web.__file__).read_bytes()
+                         + (weights.parent / "model.json").read_bytes()).hexdigest()
+    if (out / KEY_FILE).is_file() and (out / KEY_FILE).read_text() == key:
+        return
+    sizes = poet_web.export_site(out)
+    (out / KEY_FILE).write_text(key)
+    logger.info("poet weights for the browser: " + ", ".join(f"{name} {n / 1000:.0f} kB" for name, n in sizes.items()))

@@ -12,7 +12,9 @@ layers), plotting (stages → figures), fonts (so Chinese labels render); traini
 (sentences → a head whose weights attention and plotting then show);
 explorer (X → every stage again, in the reader's browser, with controls);
 tiles (the same numbers computed as real systems do: online softmax,
-FlashAttention-style tiles, a KV cache, and a widget stepping through the tiles).
+FlashAttention-style tiles, a KV cache, and a widget stepping through the tiles);
+poet (a small character GPT trained on Tang poems, every head a Steps from
+self_attention) and head_roles (what each of its heads does, as a score).
 """
 
 from .attention import (
@@ -33,6 +35,8 @@ from .attention import (
 from .masks import PAD, Batch, batch_attention, causal_mask, pad_batch
 from .multi_head import MultiHead, fused_multi_head, multi_head_attention
 from .layers import layer_norm, positional_encoding
+from .spread import row_entropy, row_peak
+from . import margins  # chapter 4: when two sets of runs differ
 from .embeddings import (
     INSTALL_COMMAND,
     ModelNotInstalledError,
@@ -67,6 +71,11 @@ from .tiles import (
 )
 from .tile_plots import plot_decode_cost, plot_kv_cache, plot_online_softmax, plot_tile_grid
 from .tile_widget import TileWidget, tile_widget
+from .poet import Poet, PoetConfig, PoetRun, load_poet
+from .head_roles import head_roles
+from .poet_corpus import corpus_info, test_poems, training_log
+from .poet_plots import plot_block, plot_head_grid, plot_next_char, plot_training
+from .poet_web import poet_widget
 
 __all__ = [
     "INSTALL_COMMAND",
@@ -99,6 +108,8 @@ __all__ = [
     "plot_heads",
     "plot_steps",
     "positional_encoding",
+    "row_entropy",
+    "row_peak",
     "project",
     "scale",
     "scores",
@@ -132,4 +143,18 @@ __all__ = [
     "running_sum",
     "tile_widget",
     "tiled_attention",
+    # the poet (a trained character GPT) and its heads' roles
+    "Poet",
+    "PoetConfig",
+    "PoetRun",
+    "head_roles",
+    "corpus_info",
+    "test_poems",
+    "training_log",
+    "plot_block",
+    "plot_head_grid",
+    "plot_next_char",
+    "plot_training",
+    "load_poet",
+    "poet_widget",
 ]

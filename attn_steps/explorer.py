@@ -28,10 +28,12 @@ from .embeddings import SHORT_SOURCE, embed
 WEB = Path(__file__).resolve().parent / "web"
 MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
-# Inlined in this order: the math, the segmenter and word vectors a typed sentence needs, the
-# downloads, the text field, then the view that calls them (it starts every explorer on the page).
-SCRIPTS = ("explorer_math.js", "segmenter.js", "wordvecs.js", "explorer_export.js", "explorer_typing.js",
-           "explorer_view.js")
+
+# Inlined in this order: the math, the stage renderer and navigator every widget shares, the controls,
+# the segmenter and word vectors a typed sentence needs, the downloads, the text field, then the view
+# that calls them (it starts every explorer on the page).
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_controls.js", "segmenter.js",
+           "wordvecs.js", "explorer_export.js", "explorer_typing.js", "explorer_view.js")
 # Where the built site keeps the tables a typed sentence loads (_ext/site_tables.py writes them),
 # relative to the site's root; a page finds its root from Sphinx's data-content_root.
 TABLES = "_static/attn-tables/"
@@ -183,15 +185,22 @@ def explore(
         "source": source_text or SOURCE_OF_GIVEN_X,
         "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else SOURCE_OF_GIVEN_X,
         "x_note": stages.STAGE["X"].note if source_text else "本页给出的输入，不是算出来的",
+        **stage_payload(),
+        "intro": "指向任何一格，「这个数从哪里来」一栏会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
+        "interval_ms": 1600,
+    }
+    return Explorer(_html(data), data)
+
+
+def stage_payload() -> dict:
+    """What stage_view.js needs to draw any stage: the table of stages, captions, formula parts and colours."""
+    return {
         "stages": [{k: v for k, v in row.items() if k != "caption"} for row in stages.table()],
         "captions": {row.name: row.caption for row in stages.STAGES},
         "formula_parts": stages.FORMULA_PARTS,
         "colours": {kind: stages.colour_stops(kind) for kind in stages.COLORMAPS},
         "text_colour": stages.TEXT_COLOUR,
-        "intro": "指向任何一格，「这个数从哪里来」一栏会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
-        "interval_ms": 1600,
     }
-    return Explorer(_html(data), data)
 
 
 def _typing(source_text, width: int, masked: bool, head) -> dict | None:

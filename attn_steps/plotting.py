@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
 from . import checks
@@ -31,6 +32,12 @@ ANNOTATE_MAX_SIDE = 24
 MAX_TICK_LABELS = 40  # a 300-token text keeps every 8th label, not a black smear
 SIGNED_CMAP = COLORMAPS["signed"][0]  # diverging, centred on 0: red positive, blue negative
 PROB_CMAP = COLORMAPS["prob"][0]  # sequential 0..1 for softmax weights
+# How a page shows a figure: the notebooks draw at 2× (retina) and the site shows 100 CSS px per
+# inch, shrunk to the text column when wider (tests/test_browser.py measures the column at a
+# 1280 px window). Values written into cells must be at least MIN_VALUE_PX tall there.
+CSS_PX_PER_INCH = 100
+COLUMN_PX = 650
+MIN_VALUE_PX = 9.0
 BLOCKED_COLOR = "#e0e0e0"  # masked cells (−∞): grey is on neither colour scale
 BLOCKED_HATCH_COLOR = "#8c8c8c"
 MAX_HATCHED_CELLS = 2500
@@ -49,15 +56,43 @@ def _value_format(values: np.ndarray, kind: str) -> str:
     return "{:.2f}"
 
 
+def shown_px(fig, points: float) -> float:
+    """How many CSS px tall `points`-point text in fig is on a book page at a 1280 px window."""
+    scale = min(1.0, COLUMN_PX / (fig.get_figwidth() * CSS_PX_PER_INCH))
+    return points / 72 * CSS_PX_PER_INCH * scale
+
+
+def _cell_inches(ax, shape) -> tuple[float, float]:
+    """(width, height) of one cell in inches, before layout; 85 % of the axes is left once labels and a colour bar take theirs."""
+    box, (w, h) = ax.get_position(), ax.figure.get_size_inches()
+    return 0.85 * box.width * w / shape[1], 0.85 * box.height * h / shape[0]
+
+
+def _value_points(ax, shape, fontsize: float, widest: int) -> float | None:
+    """The point size at which the cells' values show at least MIN_VALUE_PX tall on the page,
+    or None when a cell is too small to hold `widest` characters at that size."""
+    points = max(fontsize, fontsize * MIN_VALUE_PX / shown_px(ax.figure, fontsize))
+    cell_w, cell_h = _cell_inches(ax, shape)
+    fits = widest * 0.6 * points / 72 <= cell_w and 1.2 * points / 72 <= cell_h  # digits are about 0.6 em wide
+    return points if fits else None
+
+
 def _ticks(ax, labels, axis: str) -> None:
     n = len(labels)
-    step = max(1, int(np.ceil(n / MAX_TICK_LABELS)))
-    positions = np.arange(0, n, step)
+    cell = _cell_inches(ax, (n, n))[0 if axis == "x" else 1] if n else 1.0
+    points = FontProperties(size=matplotlib.rcParams[f"{axis}tick.labelsize"]).get_size_in_points()
+
+    def step(ems: float) -> int:  # every label gets `ems` of its font's size along the axis, and at most MAX_TICK_LABELS show
+        return max(1, int(np.ceil(n / MAX_TICK_LABELS)), int(np.ceil(1.15 * ems * points / 72 / cell)))
+
+    positions = np.arange(0, n, step(1))
     texts = [str(labels[i]) for i in positions]
     # Tick labels may predate use_cjk_font (axes made by the caller): give them its fonts.
     family = matplotlib.rcParams["font.family"]
     if axis == "x":
         upright = len(positions) <= 30 and max(map(len, texts)) <= 3  # single characters and short words
+        if upright and step(max(map(len, texts))) > step(1):  # side by side they would overlap: turn them
+            upright = False
         ax.set_xticks(positions, texts, rotation=0 if upright else 90, fontfamily=family)
     else:
         ax.set_yticks(positions, texts, fontfamily=family)
@@ -65,6 +100,8 @@ def _ticks(ax, labels, axis: str) -> None:
 
 def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
     fmt = _value_format(values[np.isfinite(values)], kind)
+    widest = max(len(fmt.format(v)) for v in values[np.isfinite(values)])
+    fontsize = _value_points(ax, values.shape, fontsize, widest) or fontsize  # an explicit annotate=True keeps its size
     for (i, j), v in np.ndenumerate(values):
         if not np.isfinite(v):  # a blocked cell (−∞) carries no number to read
             continue
@@ -142,8 +179,10 @@ def heatmap(
         ax.set_xlabel(df.columns.name)
     if df.index.name:
         ax.set_ylabel(df.index.name)
-    if annotate is None:
-        annotate = df.size <= ANNOTATE_MAX_CELLS and max(df.shape) <= ANNOTATE_MAX_SIDE
+    if annotate is None:  # values only where they show legibly on the page; the colour bar reads the rest
+        widest = max(len(_value_format(finite, kind).format(v)) for v in (finite.min(), finite.max()))
+        annotate = (df.size <= ANNOTATE_MAX_CELLS and max(df.shape) <= ANNOTATE_MAX_SIDE
+                    and _value_points(ax, df.shape, fontsize, widest) is not None)
     if annotate:
         _annotate(ax, im, values, fontsize, kind)
     if title is None:
@@ -186,18 +225,22 @@ def plot_steps(steps, title: str | None = None, ncols: int | None = None) -> Fig
     X → Q, K, V → Q·Kᵀ → Q·Kᵀ/√d_k (→ + M when masked) → softmax → output.
     ncols: panels per row; by default as many as fit in PAGE_WIDTH inches, so
     every written value stays legible at a book's text-column width (8×10
-    stages: one per row), unless that would be taller than MAX_HEIGHT inches.
-    ncols=4 suits a wide screen.
+    stages: one per row), unless that would be taller than MAX_HEIGHT inches:
+    then the panels narrow to PAGE_WIDTH and keep only the values that still fit
+    (the colour bars read the rest). ncols=4 suits a wide screen.
     """
     use_cjk_font()
     stages = steps.stages()
     names = list(stages)
-    if ncols is None:
+    auto = ncols is None
+    if auto:
         ncols = _columns_that_fit([_panel_size(*stages[name].shape) for name in names])
     ncols = min(checks.positive_int(ncols, "ncols"), len(names))
     grid = [names[r:r + ncols] for r in range(0, len(names), ncols)]
     sizes = [[_panel_size(*stages[name].shape) for name in row] for row in grid]
     col_w = [max(size[c][0] for size in sizes if c < len(size)) for c in range(ncols)]
+    if auto and sum(col_w) > PAGE_WIDTH:  # more panels per row than fit (a tall strip): narrower panels, fewer values
+        col_w = [w * PAGE_WIDTH / sum(col_w) for w in col_w]
     row_h = [max(h for _, h in size) for size in sizes]
     fig = plt.figure(figsize=(sum(col_w), sum(row_h) + 0.8), layout="constrained")
     axes = fig.subplots(len(grid), ncols, squeeze=False, gridspec_kw={"width_ratios": col_w, "height_ratios": row_h})

@@ -46,7 +46,8 @@ def tile_widget(X, W: Weights, block_q: int = 3, block_k: int = 3, causal: bool 
         "block_q": int(block_q), "block_k": int(block_k), "causal": causal,
         "note": (f"{SHORT_SOURCE.get(source, source)}；" if source else "")
         + f"查询块 {int(block_q)} 行，键块 {int(block_k)} 列" + ("，因果遮挡" if causal else "") + "。",
-        "legend": "浅蓝：已经算过的块；黄色：刚算的块（右边黄色的行是它改变的行）；浅灰：还没算；灰色斜纹：整块被遮挡，跳过不算。",
+        "legend": "浅蓝：已经算过的块；黄色：刚算的块（右边黄色的行是它改变的行）；浅灰：还没算；灰色斜纹：整块被遮挡，跳过不算。"
+                  "c = exp(m旧 − m新)：这一行的最大值变大时小于 1，没变时是 1；—：还没有以前的和要缩放。",
     }
     return TileWidget(_html(data), data)
 

@@ -197,6 +197,14 @@ class TiledAttention:
         """(query blocks, key blocks)."""
         return -(-len(self.m) // self.block_q), -(-len(self.m) // self.block_k)
 
+    def rescales(self) -> list[float]:
+        """The factor c = exp(m_old − m_new) of every row update that had scores summed before it, in tile order.
+
+        1 where the row's maximum did not grow; a row's first visible block (m_old = −∞) has nothing to rescale.
+        Chapter 8 §5 picks the tile widget's inputs so that some of these are visibly between 0 and 1.
+        """
+        return [float(c) for t in self.tiles for m0, c in zip(t.m_before, t.factor) if np.isfinite(m0)]
+
     def state_after(self, k: int) -> dict[str, np.ndarray]:
         """m, l and O of every query row after the first k tiles (k = 0: nothing seen: m = −∞, l = 0, O = 0)."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= len(self.tiles):

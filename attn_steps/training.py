@@ -24,8 +24,14 @@ score well by looking at them instead of at the words that decide the sense
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -195,6 +201,21 @@ def accuracy(f: Forward, e: Encoded) -> float:
     return float(np.mean((f.prob > 0.5) == (e.y == 1)))
 
 
+def calibration(evaluated: pd.DataFrame, edges=(0.5, 0.9, 0.99, 1.0)) -> pd.DataFrame:
+    """How often a verdict is right, by how sure it is (calibration): one row per bin of its probability p.
+
+    evaluated: TrainedHead.evaluate's rows. p = max(p_brand, 1 − p_brand) is in [0.5, 1]; bin k holds
+    edges[k] ≤ p < edges[k + 1], the last also p = edges[-1]. accuracy is NaN for an empty bin.
+    """
+    p = np.maximum(evaluated["p_brand"], 1 - evaluated["p_brand"]).to_numpy(dtype=float)
+    k = np.clip(np.searchsorted(edges, p, side="right") - 1, 0, len(edges) - 2)  # (B,) each verdict's bin
+    right = evaluated["correct"].to_numpy(dtype=bool)
+    rows = [{"lo": edges[i], "hi": edges[i + 1], "sentences": int((k == i).sum()), "correct": int(right[k == i].sum())}
+            for i in range(len(edges) - 1)]
+    out = pd.DataFrame(rows)
+    return out.assign(accuracy=out["correct"] / out["sentences"].where(out["sentences"] > 0))
+
+
 def _epoch_row(p: Params, f: Forward, train: Encoded, test: Encoded) -> dict:
     """f = forward(p, train). loss: the cross-entropy alone, comparable between settings of l2."""
     return {"loss": loss(p, train, f, 0.0), "train_accuracy": accuracy(f, train),
@@ -278,6 +299,35 @@ class TrainedHead:
         return out
 
 
+CACHE = "ATTN_HEAD_CACHE"  # a folder: `make test` sets it, so a head its parts train alike is trained once
+
+
+def _cache_file(e: tuple[Encoded, ...], settings: dict, source: str) -> Path | None:
+    """Where the head trained from exactly these inputs is kept; None when ATTN_HEAD_CACHE is unset (a reader).
+
+    The key hashes what decides every bit of the result: the encoded batches
+    (so the words, vectors and labels; another embedding or tokenisation is another key),
+    the settings, the source, the code that trains and numpy's version.
+    """
+    folder = os.environ.get(CACHE)
+    if not folder:
+        return None
+    h = hashlib.sha256(json.dumps([settings, source, np.__version__], sort_keys=True).encode())
+    for module in ("training.py", "attention.py", "embeddings.py"):
+        h.update(Path(__file__).with_name(module).read_bytes())
+    for a in (x for enc in e for x in (enc.X, enc.allowed, enc.target, enc.y)):
+        h.update(f"{a.dtype}{a.shape}".encode() + np.ascontiguousarray(a).tobytes())
+    return Path(folder) / f"head-{h.hexdigest()}.pickle"
+
+
+def _store(path: Path, head: TrainedHead) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".head-")  # then renamed: nobody reads half a head
+    with os.fdopen(fd, "wb") as f:
+        pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
 def _default_test(train: pd.DataFrame) -> pd.DataFrame:
     corpus = apple_sentences()
     test = corpus[corpus["split"] == "test"]
@@ -316,6 +366,7 @@ def train_head(
     Wq and Wk; the step size follows `cosine_lr` from lr. The same seed gives
     the same weights bit for bit on one machine; the tests check that the
     verdicts also survive what another machine's rounding would change.
+    With ATTN_HEAD_CACHE set (by `make test`), a head with the same inputs comes from there.
     """
     corpus = check_corpus(corpus)
     if corpus["sense"].nunique() < 2:
@@ -332,6 +383,12 @@ def train_head(
 
     train_e = encode(corpus["text"], dim, context, self_attend, corpus["sense"], chars)
     test_e = encode(test["text"], dim, context, self_attend, test["sense"], chars)
+    settings = dict(dim=dim, d_k=d_k, d_v=d_v, context=bool(context), self_attend=bool(self_attend),
+                    chars=bool(chars), seed=seed, epochs=epochs, lr=lr, l2=float(l2), l2_scores=float(l2_scores))
+    source = embedding_source()
+    cached = _cache_file((train_e, test_e), settings, source)
+    if cached is not None and cached.is_file():
+        return pickle.loads(cached.read_bytes())
     width = train_e.X.shape[-1]  # dim, or 2·dim with the characters' vectors
     # Small initial weights (std 1/√width) keep the first softmax far from saturated.
     W = init_weights(width, d_k, seed, d_v=d_v, std=1 / math.sqrt(width))
@@ -345,7 +402,7 @@ def train_head(
         p, state = adam(p, g, state, t, cosine_lr(lr, t, epochs))
     rows.append(_epoch_row(p, forward(p, train_e), train_e, test_e))
     history = pd.DataFrame(rows, index=pd.RangeIndex(0, epochs + 1, name="epoch"))
-    settings = dict(dim=dim, d_k=d_k, d_v=d_v, context=bool(context), self_attend=bool(self_attend),
-                    chars=bool(chars), seed=seed, epochs=epochs, lr=lr, l2=float(l2), l2_scores=float(l2_scores))
-    source = embedding_source()
-    return TrainedHead(p, start, history, settings, source)
+    head = TrainedHead(p, start, history, settings, source)
+    if cached is not None:
+        _store(cached, head)
+    return head

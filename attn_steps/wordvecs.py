@@ -165,15 +165,18 @@ def head_id(head) -> str:
     return h.hexdigest()[:16]
 
 
-def export_head_table(head, d) -> dict:
+def export_head_table(head, d, held_out: pd.DataFrame | None = None) -> dict:
     """What chapter 4's page needs to run a trained head (context=False) on a typed sentence, per word.
 
     With per-word vectors 苹果's query q = LN(x_苹果)·Wq is one fixed row, so each word i
     needs only two numbers: its scaled score s_i = q·(LN(x_i)·Wk)/√d_k and its vote
     r_i = (LN(x_i)·Wv)·u; then w = softmax(s) over the words but the target, and
     p(品牌) = σ(Σ w_i r_i + b). Two int16 columns per row instead of 96.
+    calibration: training.calibration of the head on held_out (default: the corpus's
+    test split), so the page can say how often a verdict as sure as the typed one was right.
     """
-    from .corpus import SENSES, TARGET
+    from .corpus import SENSES, TARGET, apple_sentences
+    from .training import calibration
 
     settings = head.settings
     if settings["context"] or settings["self_attend"]:
@@ -188,17 +191,21 @@ def export_head_table(head, d) -> dict:
     q = X[tokens.index(TARGET)] @ p.Wq  # (d_k,)
     columns = np.stack([(X @ p.Wk) @ q / np.sqrt(p.Wq.shape[1]), (X @ p.Wv) @ p.u], axis=1)  # (n, 2)
     qs, scale = quantise(columns)
+    if held_out is None:
+        held_out = apple_sentences().query("split == 'test'")
+    bins = calibration(head.evaluate(held_out))[["lo", "hi", "sentences", "correct"]]
     return {"source": head.source, "head_id": head_id(head), "senses": list(SENSES), "target": TARGET,
-            "b": float(p.b), "dim": 2,
+            "b": float(p.b), "dim": 2, "calibration": bins.to_dict("records"),
             "dictionary_words": len(d.words), "words": pack_words(words), "extra": "".join(tokens[len(words):]),
             "scale": [float(x) for x in scale], "vectors": base64.b64encode(qs.tobytes()).decode("ascii")}
 
 
-def head_verdict(tokens, table: dict, rows: pd.DataFrame) -> tuple[str, float, pd.Series]:
-    """(sense, its probability, 苹果's attention row) from export_head_table's numbers: head.predict's, per word.
+def head_reading(tokens, table: dict, rows: pd.DataFrame) -> pd.DataFrame:
+    """How the head reads the tokens, one row per word: score, weight, vote and weight_x_vote.
 
     rows = load_table(table, d). tokens are the head's (training.head_tokens: 苹果 split
-    out, no punctuation); the first 苹果 is the query and may not attend to itself.
+    out, no punctuation); the first 苹果 is the query and may not attend to itself: its
+    score is −∞ (the mask M), its weight 0. Σ weight_x_vote + b is the logit of p(品牌).
     """
     tokens = checks.words(tokens)
     if table["target"] not in tokens:
@@ -212,6 +219,23 @@ def head_verdict(tokens, table: dict, rows: pd.DataFrame) -> tuple[str, float, p
         raise ValueError(f"the head needs a word besides {table['target']} to look at")
     w = np.where(allowed, np.exp(s - s[allowed].max()), 0.0)
     w /= w.sum()
-    prob = 1 / (1 + np.exp(-(w @ r + table["b"])))
+    return pd.DataFrame({"score": np.where(allowed, s, -np.inf), "weight": w, "vote": r, "weight_x_vote": w * r},
+                        index=pd.Index(unique_labels(tokens), name="token"))
+
+
+def head_verdict(tokens, table: dict, rows: pd.DataFrame) -> tuple[str, float, pd.Series]:
+    """(sense, its probability, 苹果's attention row) from export_head_table's numbers: head.predict's, per word."""
+    reading = head_reading(tokens, table, rows)
+    prob = 1 / (1 + np.exp(-(reading["weight"].to_numpy() @ reading["vote"].to_numpy() + table["b"])))
     sense, p = (table["senses"][1], prob) if prob > 0.5 else (table["senses"][0], 1 - prob)
-    return sense, float(p), pd.Series(w, index=unique_labels(tokens), name=table["target"])
+    return sense, float(p), reading["weight"].rename(table["target"])
+
+
+def deciding_word(reading: pd.DataFrame, sense: str, senses) -> str | None:
+    """The word whose weighted vote pushed hardest toward the verdict; None when none pushed that way (b decided).
+
+    Toward 品牌 is a positive w × vote, toward 水果 a negative one: the largest |w × vote|
+    among the words on the verdict's side.
+    """
+    toward = reading["weight_x_vote"] * (1 if sense == senses[1] else -1)
+    return str(toward.idxmax()) if toward.max() > 0 else None

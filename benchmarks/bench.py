@@ -34,6 +34,7 @@ import pandas as pd  # noqa: E402
 
 import attn_steps as ats  # noqa: E402
 from tools import browser, head_robustness, page_weight  # noqa: E402
+from benchmarks.bench_poet import poet_figures  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -355,6 +356,7 @@ def main() -> None:
     figures += plotting_figures()
     figures += training_figures()
     figures += robustness_figures()
+    figures += poet_figures()
     if args.quick:
         figures += explorer_figures(ROOT / "_build" / "html")
     else:

@@ -2,6 +2,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 
 TEXT1 = "我喜欢的水果是橙子和苹果"
@@ -26,3 +28,23 @@ def require_browser(site_page=None) -> None:
         browser.find_browser()
     except browser.BrowserMissing as missing:
         pytest.fail(str(missing))
+
+
+@pytest.fixture(scope="module")
+def base(request):
+    """The built site on a local URL, for a module of browser tests; the module names the page it needs (BUILT_PAGE)."""
+    from tools import browser
+
+    site = Path(__file__).resolve().parent.parent / "_build" / "html"
+    require_browser(site / request.module.BUILT_PAGE)
+    with browser.serve(site) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def driver(request, base):
+    """One headless Chromium for the module, its window WINDOW (width, height) when the module sets one."""
+    from tools import browser
+
+    with browser.chromium(*getattr(request.module, "WINDOW", ())) as d:
+        yield d

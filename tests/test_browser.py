@@ -19,30 +19,18 @@ from selenium.webdriver.common.keys import Keys
 import attn_steps as ats
 
 from tools import browser
-from .conftest import TEXT1, require_browser
+from .conftest import TEXT1
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTER2 = "notebooks/02_walkthrough.html"
+BUILT_PAGE = CHAPTER2  # the conftest's base and driver fixtures need it built
 
 
 def site_pages() -> list[str]:
     return sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
                   if "_static" not in p.parts and "_sources" not in p.parts)
-
-
-@pytest.fixture(scope="module")
-def base():
-    require_browser(SITE / CHAPTER2)
-    with browser.serve(SITE) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def driver(base):
-    with browser.chromium() as d:
-        yield d
 
 
 @pytest.fixture()
@@ -264,7 +252,8 @@ for (const el of root.querySelectorAll("*")) {
   const fg = parse(getComputedStyle(el).color);
   for (const bg of backgrounds(el)) {
     const text = over([fg[0], fg[1], fg[2], fg[3] * alpha], bg);
-    out.push({ tag: el.tagName, cls: el.className, text: (el.textContent || el.value || "").trim().slice(0, 30), ratio: ratio(text, bg) });
+    out.push({ tag: el.tagName, cls: el.className, text: (el.textContent || el.value || "").trim().slice(0, 30), ratio: ratio(text, bg),
+               disabled: el.matches(":disabled") });
   }
 }
 return out;
@@ -400,7 +389,7 @@ def test_no_page_scrolls_sideways_at_500_px_and_the_explorer_shows_one_stop(base
 
 
 CHAPTERS_WITH_EXERCISES = ("01_toy_example", "02_walkthrough", "03_two_apples", "04_learning", "05_multi_head",
-                           "06_order_and_position", "07_masks", "08_tiles_and_cache")
+                           "06_order_and_position", "07_masks", "08_tiles_and_cache", "09_poet")
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS_WITH_EXERCISES)
@@ -445,3 +434,117 @@ def test_chapter_2s_panorama_is_legible_and_opens_full_size(driver, base):
     # drawn ≤ 10 inches wide at 2× (retina): shown at ≥ 65 % of its size in a ~700 px column, 8-pt values stay ≥ 7 px
     assert panorama["natural"] <= 2 * 100 * ats.plotting.PAGE_WIDTH + 2
     assert panorama["w"] >= 0.65 * panorama["natural"] / 2
+
+
+# ---- every widget, every formula, every figure on every page (issue 20) ------------
+
+WIDGETS = "[data-attn-explorer], [data-attn-tiles], [data-attn-poet]"
+
+
+def widget_views(driver, root) -> list[str]:
+    """Put the widget through the views a reader meets; return their names."""
+    if root.get_attribute("data-attn-poet") is not None:
+        return ["as loaded"]
+    if root.get_attribute("data-attn-tiles") is not None:
+        total = driver.execute_script("return arguments[0].attnTiles.go(1).total", root)
+        views = ["tile 1"]
+        if total > 2:
+            driver.execute_script("arguments[0].attnTiles.go(arguments[1])", root, total - 1)
+            views.append(f"tile {total - 1}")
+        return views
+    for view in ("weights", "all"):
+        driver.execute_script("arguments[0].attnExplorer.show(arguments[1])", root, view)
+    return ["weights", "all"]
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_widget_on_every_page_has_aa_contrast(driver, base, theme):
+    """If this broke, a reader in one theme would meet a widget's text or button they cannot read (WCAG AA 4.5:1),
+    as the tile widget's 重来 / 上一块 / 下一块 / 全部算完 once were: light text on a light button in dark mode."""
+    seen, low = {}, {}
+    for page in site_pages():
+        browser.open_page(driver, base + page)
+        set_theme(driver, theme)
+        for i, root in enumerate(driver.find_elements(By.CSS_SELECTOR, WIDGETS)):
+            for view in widget_views(driver, root):
+                found = driver.execute_script(CONTRAST, root)
+                seen[(page, i, view)] = len(found)
+                bad = [f for f in found if f["ratio"] < 4.5 and not f["disabled"]]  # WCAG exempts unavailable controls
+                buttons = [f for f in found if f["tag"] == "BUTTON"]
+                assert buttons, (page, i, view, "the check saw the widget's buttons")
+                if bad:
+                    low[(page, i, view)] = bad[:6]
+    assert any("08_tiles" in p for p, _, _ in seen) and any("02_walk" in p for p, _, _ in seen), seen
+    assert not low, (theme, low)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_every_note_a_cell_prints_has_aa_contrast(driver, base, theme):
+    """If this broke, a reader in one theme could not read a box a cell prints, as the source note at the top of
+    every chapter once was in dark mode: the theme's dark text on the note's dark panel."""
+    low, seen = {}, 0
+    for page in site_pages():
+        browser.open_page(driver, base + page)
+        set_theme(driver, theme)
+        for root in driver.find_elements(By.CSS_SELECTOR, "article .cell_output .admonition"):
+            found = driver.execute_script(CONTRAST, root)
+            seen += len(found)
+            bad = [f for f in found if f["ratio"] < 4.5]
+            if bad:
+                low[page] = bad[:4]
+    assert seen >= 2 * 7, "the check saw the chapters' source notes (title and text)"
+    assert not low, (theme, low)
+
+
+MATH_STATE = """
+const done = arguments[arguments.length - 1];
+const formulas = () => [...document.querySelectorAll('article .math')];
+if (!window.MathJax || !MathJax.startup) return done({loaded: false, formulas: formulas().length});
+MathJax.startup.promise.then(
+  () => done({loaded: true, formulas: formulas().length,
+              untypeset: formulas().filter((m) => !m.querySelector('mjx-container')).map((m) => m.textContent.slice(0, 40)),
+              errors: [...document.querySelectorAll('mjx-merror')].map((e) => e.getAttribute('data-mjx-error') || e.textContent)}),
+  (e) => done({loaded: true, failed: String(e)}));
+"""
+
+
+def test_every_pages_formulas_typeset_without_error(driver, base):
+    """If this broke, a reader would see a formula in red (MathJax's error box), raw TeX, or nothing where a formula belongs."""
+    problems, typeset = {}, 0
+    for page in site_pages():
+        browser.open_page(driver, base + page)
+        got = driver.execute_async_script(MATH_STATE)
+        if got.get("formulas") and not got["loaded"]:
+            problems[page] = "formulas but no MathJax"
+        elif got.get("failed") or got.get("errors") or got.get("untypeset"):
+            problems[page] = got
+        typeset += got.get("formulas", 0)
+    assert typeset > 100, "the check saw the book's formulas"
+    assert not problems, problems
+
+
+FIGURES = "article .cell_output img, article figure img"
+
+
+def test_at_375_px_no_figure_makes_a_page_scroll_and_figures_keep_their_size(base):
+    """If this broke, on a phone a wide figure would push the page sideways, or shrink until its numbers were ~4 px:
+    a figure wider than the screen scrolls inside its own box at the size it has on a 1280 px screen."""
+    shown = {}
+    with browser.chromium(width=1280, height=900) as d:
+        for page in site_pages():
+            browser.open_page(d, base + page)
+            shown[page] = d.execute_script(f"return [...document.querySelectorAll('{FIGURES}')].map((im) => im.clientWidth)")
+    assert sum(map(len, shown.values())) > 30, "the check saw the book's figures"
+    wide, small = {}, {}
+    with browser.chromium(width=375, height=800) as d:
+        for page in site_pages():
+            browser.open_page(d, base + page)
+            width = d.execute_script("return document.documentElement.scrollWidth")
+            if width > 376:
+                wide[page] = width
+            now = d.execute_script(f"return [...document.querySelectorAll('{FIGURES}')].map((im) => im.clientWidth)")
+            shrunk = [(i, w, was) for i, (w, was) in enumerate(zip(now, shown[page])) if w < 0.95 * was]
+            if shrunk:
+                small[page] = shrunk
+    assert not wide, wide
+    assert not small, small

@@ -36,8 +36,9 @@ def page():
 
 @pytest.fixture(scope="module")
 def expected():
-    """What the chapter's widget shows: ats.tiled_attention of text1, 3×3 tiles, causal."""
-    return ats.tiled_attention(ats.embed(TEXT1, dim=10), ats.init_weights(10, 6, seed=0), 3, 3, causal=True)
+    """What the chapter's widget shows: ats.tiled_attention of text1 layer-normalised, weights of std 1/√10, 3×3 tiles, causal."""
+    W_small = ats.init_weights(10, 6, seed=0, std=1 / np.sqrt(10))
+    return ats.tiled_attention(ats.layer_norm(ats.embed(TEXT1, dim=10)), W_small, 3, 3, causal=True)
 
 
 def widget(driver):
@@ -61,6 +62,21 @@ def test_the_widget_shows_numpys_m_l_and_O_after_every_tile(page, expected):
         np.testing.assert_allclose(got["l"], want["l"], rtol=0, atol=1e-9, err_msg=f"l after {k} tiles")
         np.testing.assert_allclose(got["O"], want["O"], rtol=0, atol=1e-9, err_msg=f"O after {k} tiles")
     np.testing.assert_allclose(got["output"], expected.steps.output.to_numpy(), rtol=0, atol=1e-9)
+
+
+def test_the_widget_shows_rescale_factors_strictly_between_0_and_1(page, expected):
+    """If this broke, every rescale the reader steps through would read 0.000 or 1.000 and the online softmax would stay hidden."""
+    root = widget(page)
+    seen = []
+    for k in range(1, len(expected.tiles) + 1):
+        got = go(page, k)
+        seen += got["factors"]
+        caption = root.find_element(By.CSS_SELECTOR, '[data-role="caption"]').text
+        assert all(f"{c:.3f}" in caption for c in got["factors"]), caption
+        shown = [td.text for td in root.find_elements(By.CSS_SELECTOR, '[data-role="state"] td[data-field="c"]')]
+        assert all(f"{c:.3f}" in shown for c in got["factors"]), shown
+    np.testing.assert_allclose(seen, expected.rescales(), rtol=0, atol=1e-12)
+    assert any(0.05 <= c <= 0.95 for c in seen), seen
 
 
 def test_the_buttons_step_and_the_grid_marks_the_tile_and_the_skipped(page, expected):

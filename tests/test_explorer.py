@@ -127,3 +127,20 @@ def test_a_text_field_only_where_the_sites_tables_fit():
     assert ats.explore(ats.as_frame(TOY_X)).data["typing"] is None
     with pytest.raises(TypeError, match="ats.train_head"):
         ats.explore(TEXT1, head="a head")
+
+
+def test_each_browser_file_reads_in_one_sitting():
+    """If this broke, a browser file would have grown past what a reader holds in their head (about 300 lines):
+    the explorer's stage renderer, navigator and controls are parts of their own that other widgets share."""
+    for path in sorted(explorer.WEB.glob("*.js")):
+        lines = len(path.read_text(encoding="utf-8").splitlines())
+        assert lines <= 340, f"{path.name} has {lines} lines"
+
+
+def test_every_browser_file_is_shipped_by_a_widget():
+    """If this broke, a file in attn_steps/web would be dead code that no page inlines."""
+    from attn_steps import poet_web
+
+    used = set(explorer.SCRIPTS) | {"explorer.css", "tiles.js", "tiles.css"}  # tiles: tile_widget
+    used |= set(poet_web.SCRIPTS) | set(poet_web.STYLES)  # the poet's widget
+    assert sorted(p.name for p in explorer.WEB.iterdir() if p.name not in used) == []

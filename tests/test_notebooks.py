@@ -162,3 +162,19 @@ def test_kernel_is_python3(path):
     spec = read(path).metadata.get("kernelspec", {})
     assert spec.get("name") == "python3"
     assert spec.get("language") == "python"
+
+
+# What reaches the spaCy model: a chapter that calls none of these has the same numbers with every source.
+EMBEDDING_CALLS = ("ats.embed(", "ats.segment(", "source_note", "apple_sentences", "train_head", "explore(\"",
+                   "embedding_source")
+
+
+def test_chapters_the_model_double_skips_never_touch_the_embeddings():
+    """If this broke, a chapter left out of `make test-model` would show numbers the trained spaCy model changes,
+    unchecked with that model."""
+    from tests.model_double.check_notebooks import INDEPENDENT_OF_SPACY
+
+    for stem in INDEPENDENT_OF_SPACY:
+        code = "\n".join(c.source for c in read(ROOT / "notebooks" / f"{stem}.ipynb").cells if c.cell_type == "code")
+        assert not [call for call in EMBEDDING_CALLS if call in code], stem
+

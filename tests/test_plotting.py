@@ -194,3 +194,59 @@ def test_plot_steps_of_many_large_stages_is_not_too_tall_for_the_site():
     s = ats.self_attention(X, ats.init_weights(96, 8, seed=0), causal=True)
     fig = ats.plot_steps(s)
     assert fig.get_figheight() <= ats.plotting.MAX_HEIGHT + 1
+
+
+# ---- legible at the size the page shows a figure (issue 20) ----
+
+
+def wide_steps() -> ats.Steps:
+    """Chapter 4's shape: 8 words × 192 features, d_k = 16, d_v = 4, 苹果 masked from its own row."""
+    names = [str(i) for i in range(96)] + [f"字{i}" for i in range(96)]
+    X = pd.DataFrame(np.random.default_rng(0).standard_normal((8, 192)), index=TOKENS, columns=names)
+    rng = np.random.default_rng(1)
+    W = ats.Weights(*(rng.standard_normal((192, d)) * 0.1 for d in (16, 16, 4)))
+    mask = np.ones((8, 8), dtype=bool)
+    mask[7, 7] = False
+    return ats.self_attention(X, W, mask=mask)
+
+
+def side_by_side(steps):
+    """Two weight matrices in one 10-inch figure, as chapter 2 compares weight scales."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4), layout="constrained")
+    ats.heatmap(steps.weights, ax=axes[0], colorbar=False)
+    ats.heatmap(ats.softmax(steps.scaled / 10), ax=axes[1])
+    return fig
+
+
+def overlaps(labels) -> bool:
+    boxes = [t.get_window_extent() for t in labels if t.get_visible() and t.get_text()]
+    return any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+@pytest.mark.parametrize("make", [lambda s: ats.plot_steps(s), lambda s: ats.plot_steps(wide_steps()), side_by_side,
+                                  lambda s: ats.plot_heads(ats.multi_head_attention(s.X, heads=4, d_k=3))],
+                         ids=["panorama", "chapter-4-panorama", "side-by-side", "heads"])
+def test_values_show_at_least_9_px_on_the_page_or_the_colour_bar_reads_them(steps, make):
+    """If this broke, a figure's numbers would be a few pixels tall on a 1280 px screen (chapter 4's panorama once
+    wrote 4 px values into an 8 × 192 panel), or its tick labels would run into each other."""
+    fig = make(steps)
+    fig.canvas.draw()
+    assert fig.get_figwidth() <= ats.plotting.PAGE_WIDTH + 1e-9, "wider figures shrink on the page"
+    colour_bars = [ax for ax in fig.axes if hasattr(ax, "_colorbar")]
+    panels = [ax for ax in fig.axes if ax.images and ax.get_visible()]
+    assert panels and colour_bars
+    for ax in panels:
+        sizes = {ats.plotting.shown_px(fig, t.get_fontsize()) for t in ax.texts}
+        assert not sizes or min(sizes) >= ats.plotting.MIN_VALUE_PX, (ax.get_title(), sizes)
+        assert not overlaps(ax.get_xticklabels()) and not overlaps(ax.get_yticklabels()), ax.get_title()
+    if make is side_by_side:
+        assert all(ax.texts for ax in panels), "two 8×8 weight matrices in 10 inches have room for their values"
+    plt.close(fig)
+
+
+def test_shown_px_is_the_height_on_a_1280_px_page():
+    """If this broke, the legibility rule above would measure text at a size the page does not show."""
+    narrow, wide = plt.figure(figsize=(5, 3)), plt.figure(figsize=(2 * ats.plotting.COLUMN_PX / 100, 3))
+    assert ats.plotting.shown_px(narrow, 72) == 100  # a 1-inch letter at 100 CSS px per inch
+    assert ats.plotting.shown_px(wide, 72) == 50  # shrunk to half to fit the column
+    plt.close("all")

@@ -35,7 +35,7 @@ CHAPTERS = [
     for entry in part.get("chapters", [])
     if entry["file"].startswith("notebooks/")
 ]
-BOOK_PAGES = ["book/intro", "book/glossary", "book/references"]
+BOOK_PAGES = ["book/intro", "book/glossary", "book/references", "book/testing"]
 
 MIN_FIGURES = 3  # every chapter draws at least this many heatmaps
 MIN_SIDE, MAX_SIDE = 100, 8000  # pixels: neither a thumbnail nor a runaway figure
@@ -217,6 +217,36 @@ def test_no_unrendered_markup(name):
     a note box, because a directive was mistyped."""
     text = article(page(name)).get_text()
     assert not re.search(r"(```|:::)\{\w+", text), "raw MyST directive in the page text"
+
+
+# TeX a reader would see as source: $…$ that no parser turned into math, or a TeX command.
+RAW_TEX = re.compile(r"\$[^$\n]{1,80}\$|\\(text|mathrm|frac|sqrt|sum|cdot|times|le|ge)(?![a-z])")
+
+
+def prose_text(name: str) -> str:
+    """The page's visible text outside code, formulas (MathJax's source), scripts and styles."""
+    soup = BeautifulSoup(str(article(page(name))), "html.parser")
+    for node in soup.select("pre, code, .math, script, style, .highlight"):
+        node.decompose()
+    return soup.get_text(" ")
+
+
+@pytest.mark.parametrize("name", BOOK_PAGES + CHAPTERS, ids=lambda n: n.split("/")[-1])
+def test_no_raw_tex_outside_code_and_math(name):
+    """If this broke, the reader would see "$l$" or "\\text" as typed instead of a formula,
+    e.g. in a sentence a cell generates (myst-nb must parse its Markdown as MyST to find the math)."""
+    assert any(page(name).select(".math")) or name == "book/references", "the check saw the page's formulas"
+    raw = sorted({m.group(0) for m in RAW_TEX.finditer(prose_text(name))})
+    assert not raw, raw
+
+
+@pytest.mark.parametrize("name", BOOK_PAGES + CHAPTERS, ids=lambda n: n.split("/")[-1])
+def test_formulas_reach_mathjax_as_typed(name):
+    """If this broke, a formula would render with a letter missing, as d_\\text{model} once showed
+    "d_extmodel": a control character (a tab from "\\t") inside the TeX MathJax is given."""
+    for node in article(page(name)).select(".math"):
+        tex = node.get_text()
+        assert not re.search(r"[\x00-\x09\x0b-\x1f]", tex), repr(tex)
 
 
 @pytest.mark.parametrize("name", BOOK_PAGES + CHAPTERS, ids=lambda n: n.split("/")[-1])

@@ -242,3 +242,16 @@ def test_the_widget_is_one_self_contained_block_of_html(X, W):
         ats.tile_widget(X, W, block_q=9)
     with pytest.raises(ValueError, match="at most 24 tokens"):
         ats.tile_widget(np.zeros((25, 10)), W)
+
+
+def test_chapter_8s_widget_shows_rescale_factors_a_reader_can_see(X, W):
+    """If this broke, the widget's every rescale would read 0.000 or 1.000, hiding the online softmax it exists to show.
+
+    The widget's own data (Q, K, V) run through tiles.py, on chapter 8 §5's inputs (layer-normalised X,
+    weights of std 1/√10); the chapter's hidden cell asserts the same for the trained model's vectors.
+    """
+    w = ats.tile_widget(ats.layer_norm(X), ats.init_weights(10, 6, seed=0, std=1 / math.sqrt(10)), 3, 3, causal=True)
+    Q, K, V = (np.array(w.data[name]) for name in "QKV")
+    run = ats.tiled_attention(np.eye(len(Q)), ats.Weights(Q, K, V), 3, 3, causal=True)  # X = I: projects to Q, K, V
+    assert any(0.05 <= c <= 0.95 for c in run.rescales()), run.rescales()
+    assert all(0 < c <= 1 for c in run.rescales())

@@ -98,8 +98,9 @@ def head(corpus):
     return ats.train_head(corpus[corpus.split == "train"], seed=0)
 
 
-def test_same_seed_gives_the_same_weights_bit_for_bit(corpus, head):
+def test_same_seed_gives_the_same_weights_bit_for_bit(corpus, head, monkeypatch):
     """A reader rerunning chapter 4 must get the page's numbers exactly."""
+    monkeypatch.delenv(tr.CACHE, raising=False)  # trained again, not read back from make test's cache
     again = ats.train_head(corpus[corpus.split == "train"], seed=0)
     for a, b in zip(head.params.arrays(), again.params.arrays()):
         np.testing.assert_array_equal(a, b)
@@ -276,3 +277,49 @@ def test_each_word_carries_the_mean_of_its_characters():
 def test_a_head_without_characters_reads_word_vectors_only(corpus):
     head = ats.train_head(corpus[corpus.split == "train"], seed=0, chars=False, epochs=3)
     assert head.weights.d_model == 96 and head.steps("我喜欢的水果是橙子和苹果").X.shape[1] == 96
+
+
+def test_calibration_counts_verdicts_and_right_ones_per_bin_of_p():
+    """If this broke, chapter 4 would tell readers how often a sure verdict is right with wrong counts."""
+    evaluated = pd.DataFrame({"p_brand": [0.999, 0.001, 0.995, 0.6, 0.3, 0.95, 0.5, 1.0, 0.0],
+                              "correct": [True, True, False, True, False, True, True, False, True]})
+    # verdict p:                        0.999  0.999  0.995  0.6   0.7    0.95  0.5   1.0    1.0
+    got = tr.calibration(evaluated)
+    assert got[["lo", "hi"]].values.tolist() == [[0.5, 0.9], [0.9, 0.99], [0.99, 1.0]]
+    assert got["sentences"].tolist() == [3, 1, 5] and got["correct"].tolist() == [2, 1, 3]
+    assert got["accuracy"].tolist() == [2 / 3, 1.0, 0.6]
+    empty = tr.calibration(evaluated.iloc[:0])
+    assert empty["sentences"].tolist() == [0, 0, 0] and empty["accuracy"].isna().all()
+
+
+def test_a_cached_head_is_bit_identical_to_a_fresh_one_and_only_used_when_asked(corpus, tmp_path, monkeypatch):
+    """If this broke, make test could check a stale or different head than a reader's run trains,
+    or a reader's notebook would read heads from a folder it never asked for."""
+    train = corpus[corpus.split == "train"]
+    monkeypatch.delenv(tr.CACHE, raising=False)
+    fresh = ats.train_head(train, seed=2, dim=8, epochs=4)
+    monkeypatch.setenv(tr.CACHE, str(tmp_path))
+    first = ats.train_head(train, seed=2, dim=8, epochs=4)
+    assert len(list(tmp_path.glob("head-*.pickle"))) == 1
+    with monkeypatch.context() as m:
+        m.setattr(tr, "adam", lambda *a, **k: pytest.fail("a cached head was trained again"))
+        cached = ats.train_head(train, seed=2, dim=8, epochs=4)
+    for head in (first, cached):
+        for a, b in zip([*fresh.params.arrays(), *fresh.initial.arrays()], [*head.params.arrays(), *head.initial.arrays()]):
+            assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+        pd.testing.assert_frame_equal(head.history, fresh.history, check_exact=True)
+        assert (head.settings, head.source) == (fresh.settings, fresh.source)
+    # Anything that changes the result is another key: a setting, a label, a word's vector.
+    flipped = train.assign(sense=train["sense"].where(train.index != train.index[0], "水果" if train["sense"].iloc[0] == "品牌" else "品牌"))
+    ats.train_head(train, seed=3, dim=8, epochs=4)
+    ats.train_head(flipped, seed=2, dim=8, epochs=4)
+    features = tr.features
+    with monkeypatch.context() as m:
+        m.setattr(tr, "features", lambda *a, **k: features(*a, **k) * (1 + 1e-15))
+        ats.train_head(train, seed=2, dim=8, epochs=4)
+    assert len(list(tmp_path.glob("head-*.pickle"))) == 4
+    monkeypatch.delenv(tr.CACHE)
+    with monkeypatch.context() as m:
+        m.setattr(tr, "adam", lambda *a, **k: pytest.fail("trained, as it must be"))
+        with pytest.raises(pytest.fail.Exception, match="trained, as it must be"):
+            ats.train_head(train, seed=2, dim=8, epochs=4)

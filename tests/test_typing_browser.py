@@ -9,6 +9,7 @@ stage, or show a traceback (or nothing) for bad input. The site is the one
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import time
@@ -25,7 +26,6 @@ from attn_steps import wordvecs as wv
 from attn_steps.corpus import head_tokens
 
 from tools import browser
-from .conftest import require_browser
 from .segmenter_tables import head_and_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,25 +33,13 @@ SITE = ROOT / "_build" / "html"
 TABLES = SITE / "_static" / "attn-tables"
 SHOTS = ROOT / "_build" / "screenshots" / "typing"
 CHAPTER2, CHAPTER4 = "notebooks/02_walkthrough.html", "notebooks/04_learning.html"
+BUILT_PAGE, WINDOW = CHAPTER4, (1280, 1400)  # for the conftest's base and driver fixtures
 BUDGET = 600_000  # the lazily loaded tables of one page, gzipped as a static host sends them
 TYPE = """
 const done = arguments[arguments.length - 1];
 arguments[0].attnExplorer.type(arguments[1], arguments[2]).then(done, (e) => done("error: " + e));
 """
 MESSAGE = "const m = arguments[0].querySelector('[data-role=typed-message]'); return m.hidden ? '' : m.textContent;"
-
-
-@pytest.fixture(scope="module")
-def base():
-    require_browser(SITE / CHAPTER4)
-    with browser.serve(SITE) as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def driver(base):
-    with browser.chromium(1280, 1400) as d:
-        yield d
 
 
 def open_explorer(driver, base, page):
@@ -187,6 +175,99 @@ def test_a_stage_downloads_as_csv_and_png(driver, base, tables, tmp_path):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "weights-download.png").write_bytes(png)
+    assert browser.console_errors(driver) == []
+
+
+@functools.lru_cache(maxsize=1)
+def held_out_bins() -> pd.DataFrame:
+    head, _ = head_and_table()
+    corpus = ats.apple_sentences()
+    return ats.training.calibration(head.evaluate(corpus[corpus.split == "test"]))
+
+
+def held_out_line(p: float) -> str:
+    """The page's calibration line for a verdict of probability p, from training.calibration on the test split."""
+    bins = held_out_bins()
+    k = min(int(np.searchsorted(bins["lo"], p, side="right")) - 1, len(bins) - 1)
+    lo, hi, n, right = bins.loc[k, "lo"], bins.loc[k, "hi"], int(bins.loc[k, "sentences"]), int(bins.loc[k, "correct"])
+    where = f"p ≥ {lo:.2f}" if hi >= 1 else f"p 在 {lo:.2f} 到 {hi:.2f} 之间"
+    return f"在留出的 {int(bins['sentences'].sum())} 句里，{where} 的判断有 {n} 句，其中 {right} 句是对的（{100 * right / n:.1f}%）。"
+
+
+def deciding(head, text: str) -> tuple[str, float]:
+    """The word whose w × vote pushed chapter 4's head (unquantised) hardest toward its verdict, and its margin."""
+    s = head.steps(text)
+    toward = head.attention_row(text) * (s.V.to_numpy() @ head.params.u)
+    toward = toward if head.predict(text)[0] == ats.SENSES[1] else -toward
+    top2 = np.sort(toward.to_numpy())[-2:]
+    return str(toward.idxmax()), float(top2[1] - top2[0])
+
+
+def test_a_typed_verdict_says_how_often_as_sure_a_verdict_was_right_and_which_word_decided(driver, base, tables):
+    """If this broke, a reader would see p = 1.00 with no word on how often such verdicts are right on
+    held-out sentences, or the page would point at a word that did not decide the verdict."""
+    d, _, site_head = tables
+    head, _ = head_and_table()
+    rows = wv.load_table(site_head, d)
+    root = open_explorer(driver, base, CHAPTER4)
+    texts = ["我爱苹果", "妈妈给我榨了一杯苹果汁", "我喜欢的水果是橙子和苹果", "相比苹果我更加喜欢国产的华为",
+             *ats.apple_sentences()["text"][::20]]
+    seen_bins, compared = set(), 0
+    for text in texts:
+        typed = driver.execute_async_script(TYPE, root, text, "book")
+        if typed["tokens"] != head_tokens(text):  # the stand-in cuts with jieba's HMM: only like cuts compare
+            continue
+        sense, p = head.predict(text)
+        if abs(p - 0.99) < 2e-3 or abs(p - 0.9) < 2e-3:  # the table's rounding could move it across an edge
+            continue
+        line = root.find_element(By.CSS_SELECTOR, "[data-role=calibration]").text
+        assert line == held_out_line(p), text
+        seen_bins.add(line.split("的判断")[0])
+        word, margin = deciding(head, text)
+        reading = wv.head_reading(typed["tokens"], site_head, rows)
+        assert typed["verdict"]["deciding"] == wv.deciding_word(reading, sense, site_head["senses"]), text
+        if margin > 1e-2:  # clear of what 16-bit tables can change
+            assert typed["verdict"]["deciding"] == word, text
+        marked = root.find_elements(By.CSS_SELECTOR, "[data-role=deciding] mark")
+        assert [m.text for m in marked] == [typed["verdict"]["deciding"]]
+        assert f"「{word}」" in root.find_element(By.CSS_SELECTOR, "[data-role=deciding-note]").text or margin <= 1e-2
+        compared += 1
+    print(f"\nchapter 4: {compared} typed verdicts carry Python's calibration line and deciding word; bins {sorted(seen_bins)}")
+    assert compared >= 15 and len(seen_bins) >= 2
+    driver.execute_async_script(TYPE, root, "我爱🍎苹果😀", "book")  # the issue's example: 爱's vote decides it
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    root.find_element(By.CSS_SELECTOR, "[data-role=head-run]").screenshot(str(SHOTS / "chapter4-calibration.png"))
+    assert browser.console_errors(driver) == []
+
+
+def test_the_typed_head_table_downloads_as_csv_svg_and_png(driver, base, tables, tmp_path):
+    """If this broke, chapter 4's typed table could not be taken away as every stage can, or its CSV
+    would hold other numbers than wordvecs.head_reading."""
+    d, _, site_head = tables
+    rows = wv.load_table(site_head, d)
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    root = open_explorer(driver, base, CHAPTER4)
+    typed = driver.execute_async_script(TYPE, root, "我用苹果手机拍照", "book")
+    for fmt in ("csv", "svg", "png"):  # as a reader clicks: in view, below the page's sticky header
+        button = root.find_element(By.CSS_SELECTOR, f"[data-role=head-run] [data-export=head][data-format={fmt}]")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", button)
+        button.click()
+    names = {f"attention-head.{fmt}" for fmt in ("csv", "svg", "png")}
+    for _ in range(100):
+        if {p.name for p in tmp_path.iterdir()} >= names:
+            break
+        time.sleep(0.1)
+    got = pd.read_csv(tmp_path / "attention-head.csv", index_col=0, float_precision="round_trip")
+    want = wv.head_reading(typed["tokens"], site_head, rows)
+    assert list(got.index) == list(want.index) and list(got.columns) == list(want.columns) == [
+        "score", "weight", "vote", "weight_x_vote"]
+    np.testing.assert_allclose(got.to_numpy(), want.to_numpy(), rtol=0, atol=1e-12)  # −∞ where 苹果 is the query
+    svg = (tmp_path / "attention-head.svg").read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "我用苹果手机拍照" in svg
+    png = (tmp_path / "attention-head.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "head-download.png").write_bytes(png)
     assert browser.console_errors(driver) == []
 
 

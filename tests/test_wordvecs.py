@@ -218,6 +218,28 @@ def test_the_head_from_its_table_agrees_with_predict_and_attention_row(capsys):
         print(f"\nhead table {size / 1000:.0f} kB gzipped; {len(texts) - skipped} sentences: probability within {worst_p:.1g}, "
               f"苹果's attention row within {worst_w:.1g} of head.predict / attention_row")
     assert worst_p < 2e-3 and worst_w < 2e-3 and skipped < len(texts) / 3 and size < 150_000
+    corpus = ats.apple_sentences()
+    held_out = ats.training.calibration(head.evaluate(corpus[corpus.split == "test"]))
+    assert table["calibration"] == held_out[["lo", "hi", "sentences", "correct"]].to_dict("records")
+    assert sum(b["sentences"] for b in table["calibration"]) == (corpus.split == "test").sum()
+    json.dumps(table["calibration"])  # plain numbers, as the page reads them
+
+
+def test_the_head_reading_adds_up_and_names_the_word_that_decided():
+    """If this broke, the typed head's table would not add up to its verdict, or point at the wrong word."""
+    table = {"target": "苹果", "senses": ["水果", "品牌"], "b": -0.5}
+    rows = pd.DataFrame({0: [1.0, 0.0, 9.0, 2.0], 1: [3.0, -1.0, 5.0, -4.0]}, index=["爱", "吃", "苹果", "甜"])
+    reading = wv.head_reading(["爱", "苹果", "吃", "甜"], table, rows)
+    w = np.exp([1.0, 0.0, 2.0]) / np.exp([1.0, 0.0, 2.0]).sum()  # 爱, 吃, 甜: 苹果 is the query
+    np.testing.assert_allclose(reading["weight"].to_numpy(), [w[0], 0.0, w[1], w[2]], rtol=0, atol=1e-15)
+    assert reading.loc["苹果", "score"] == -np.inf and reading.loc["甜", "vote"] == -4.0
+    np.testing.assert_allclose(reading["weight_x_vote"], reading["weight"] * reading["vote"], rtol=0, atol=0)
+    sense, p, _ = wv.head_verdict(["爱", "苹果", "吃", "甜"], table, rows)
+    logit = reading["weight_x_vote"].sum() - 0.5
+    assert sense == "水果" and p == pytest.approx(1 / (1 + np.exp(logit)), abs=1e-15)  # logit < 0
+    assert wv.deciding_word(reading, "水果", table["senses"]) == "甜"  # the most negative w × vote
+    assert wv.deciding_word(reading, "品牌", table["senses"]) == "爱"
+    assert wv.deciding_word(reading.assign(weight_x_vote=-reading["weight_x_vote"].abs()), "品牌", table["senses"]) is None
 
 
 def test_the_head_table_refuses_what_the_head_cannot_read():

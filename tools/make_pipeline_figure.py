@@ -11,7 +11,9 @@ changing the picture (from the repository root):
     .venv/bin/python tools/make_pipeline_figure.py
 
 It writes book/images/pipeline.png, 1600 px wide: the page shows it at its
-text width (about 700-800 px), so it stays sharp on high-density screens.  Chinese labels use
+text width (about 650 px at a 1280 px window), so it stays sharp on high-density
+screens; its smallest text, 12 pt, is then 9.7 px tall. A narrower screen keeps
+those 650 px and scrolls the figure inside its box (_static/figures.css).  Chinese labels use
 attn_steps.use_cjk_font() (an installed CJK font, else the shipped subset).
 """
 
@@ -135,7 +137,7 @@ def main() -> None:
     for name in BOXES:
         draw_box(ax, name)
     wx, wy = centre("weights")
-    ax.text(wx, wy - BOX_H / 2 - 0.08, "逐行计算，每行和为 1", ha="center", va="top", fontsize=11, color="#333333")
+    ax.text(wx, wy - BOX_H / 2 - 0.08, "逐行计算，每行和为 1", ha="center", va="top", fontsize=12, color="#333333")
 
     ax.text((XLIM[0] + XLIM[1]) / 2, 3.72,
             r"$\mathrm{Attention}(Q,K,V) = \mathrm{softmax}\left(QK^{\mathsf{T}}/\sqrt{d_k}\right)V$",

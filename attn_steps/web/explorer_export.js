@@ -159,7 +159,20 @@
   // "weights", "csv" -> "attention-weights.csv"; ASCII only, which every file system keeps.
   const fileName = (name, ext) => `attention-${String(name).replace(/[^A-Za-z0-9_-]+/g, "") || "stage"}.${ext}`;
 
-  const api = { csv, svg, png, save, fileName, layout };
+  // A figure's three download buttons; a click handler finds them by data-export (the name) and data-format.
+  const buttons = (name) => `<span class="ae-take" role="group" aria-label="下载这一步">${["svg", "png", "csv"].map((fm) =>
+    `<button type="button" data-export="${name}" data-format="${fm}" title="下载这一步（${fm.toUpperCase()}）">${fm.toUpperCase()}</button>`).join("")}</span>`;
+
+  // model in format ("csv", "svg" or "png") -> a promise of {filename, data, type}, what save takes.
+  function file(model, format) {
+    const filename = fileName(model.name, format);
+    if (format === "csv") return Promise.resolve({ filename, data: csv(model), type: "text/csv" });
+    if (format === "svg") return Promise.resolve({ filename, data: svg(model), type: "image/svg+xml" });
+    if (format === "png") return png(model, { scale: 2 }).then((blob) => ({ filename, data: blob, type: "image/png" }));
+    return Promise.reject(new Error(`下载的格式要是 svg、png 或 csv；现在是 ${format}`));
+  }
+
+  const api = { csv, svg, png, save, fileName, layout, buttons, file };
   if (typeof module === "object" && module.exports) module.exports = api;
   else root.AttnExport = Object.freeze(api);
 })(typeof globalThis !== "undefined" ? globalThis : this);

@@ -19,13 +19,13 @@
  *
  * Contract for tests and scripts (on root.attnExplorer): type(text, mode) returns a
  * promise of typed(); typed() is {text, mode, words, tokens, split, missing, message,
- * verdict}; restore() goes back to the page's sentence; lastTypedMs is the time from
+ * verdict: {sense, p, weights, tokens, deciding, calibration} in mode "head"}; restore() goes back to the page's sentence; lastTypedMs is the time from
  * the keystroke (or the call) to every stage redrawn. Messages go to data-role="typed-message".
  */
 (function () {
   "use strict";
   if (window.AttnTyping) return;
-  const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs;
+  const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport;
   const MODES = [["book", "本书的分词器"], ["char", "按字"], ["intl", "浏览器的 Intl.Segmenter"]];
   const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
@@ -33,21 +33,12 @@
 
   // ---- the tables: fetched once per page, whichever explorer asks first ----------
 
-  const fetched = new Map();
   // The site's root: Sphinx writes it on <html data-content_root>; older themes have documentation_options.js.
   function siteRoot() {
     const root = document.documentElement.dataset.content_root;
     if (root !== undefined) return new URL(root, document.baseURI).href;
     const s = document.querySelector('script[src*="_static/documentation_options.js"]');
     return s ? s.src.replace(/_static\/documentation_options\.js.*$/, "") : null;
-  }
-  function fetchJson(url) {
-    if (!fetched.has(url)) {
-      const p = fetch(url).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); });
-      p.catch(() => fetched.delete(url));  // a failed load may be retried by the next keystroke
-      fetched.set(url, p);
-    }
-    return fetched.get(url);
   }
   // The rest of the GB2312 font's first level (light_site.py writes it and its rule): added once a reader types, so
   // a typed character the site's font subset lacks is drawn, and exported, with a glyph, not a box.
@@ -56,7 +47,8 @@
   function addRestFont() {
     const root = siteRoot();
     if (restFont || root === null || typeof FontFace !== "function") return restFont;
-    restFont = fetchJson(new URL("_static/NotoSansCJKsc-Regular-rest.json", root).href).then((rule) => {
+    const url = new URL("_static/NotoSansCJKsc-Regular-rest.json", root).href;
+    restFont = fetch(url).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); }).then((rule) => {
       const src = [...rule.local, `url("${new URL(rule.file, root).href}") format("woff2")`].join(", ");
       const face = new FontFace(rule.family, src, { unicodeRange: rule.unicode_range, display: "swap" });
       document.fonts.add(face);
@@ -66,13 +58,16 @@
     return restFont;
   }
 
+  // One promise of {dict, table, rows} per list of files, shared by the page's explorers;
+  // a failed load is forgotten, so the next keystroke tries again.
   const loaded = new Map();
   function loadTables(typing) {
     const root = siteRoot();
     if (root === null) return Promise.reject(new Error("no site"));
     const key = typing.files.join("|");
     if (!loaded.has(key)) {
-      const p = Promise.all(typing.files.map((f) => fetchJson(new URL(typing.tables + f, root).href))).then(([dj, tj]) => {
+      const json = (f) => fetch(new URL(typing.tables + f, root).href).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); });
+      const p = Promise.all(typing.files.map(json)).then(([dj, tj]) => {
         const dict = Seg.fromJson(dj);
         return { dict, table: tj, rows: Vec.loadTable(tj, dict) };
       });
@@ -160,6 +155,10 @@
         if (input.value) this.run(input.value, performance.now());
       }));
       this.box.querySelector("[data-role=restore]").addEventListener("click", () => this.restore());
+      if (head) this.box.querySelector("[data-role=head-run]").addEventListener("click", (e) => {
+        const b = e.target.closest("[data-export]");  // the head table's SVG / PNG / CSV
+        if (b) Exp.file(this.figure, b.dataset.format).then((f) => Exp.save(f.data, f.filename, f.type)).catch((err) => this.say(`下载没有成功：${err.message}`));
+      });
     }
 
     say(text) {
@@ -304,28 +303,36 @@
     }
 
     // Chapter 4: the trained head on 苹果's row, from two numbers per word; null or a message.
+    // Every number drawn is headVerdict's; the table downloads as wordvecs.head_reading writes it.
     runHead(tokens, table, rows, source) {
       const panel = this.box.querySelector("[data-role=head-run]");
       const target = this.cfg.target;
       if (!tokens.includes(target)) return `「${target}」没有查到它的两个数，头读不了这句话。`;
       if (tokens.length < 2) return `头要看「${target}」以外至少一个词；这句话只有「${target}」。`;
-      const v = Vec.headVerdict(tokens, table, rows);
-      const t = tokens.indexOf(target);
-      const s = tokens.map((w) => rows.values[2 * rows.index.get(w)]), r = tokens.map((w) => rows.values[2 * rows.index.get(w) + 1]);
-      const z = v.weights.reduce((a, w, i) => a + w * r[i], 0), p = 1 / (1 + Math.exp(-(z + table.b)));
-      this.state.verdict = { sense: v.sense, p: v.p, weights: v.weights, tokens: tokens.slice() };
-      const lim = Math.max(...r.map(Math.abs));
-      const body = tokens.map((w, i) => i === t
-        ? `<tr><th>${esc(w)}</th><td colspan="4" class="ae-blocked">查询：不看自己</td></tr>`
-        : `<tr><th>${esc(w)}</th><td>${num(s[i], 2)}</td><td style="${this.ex.cellStyle(v.weights[i], "prob", 1)}">${num(v.weights[i], 3)}</td>` +
-          `<td style="${this.ex.cellStyle(r[i], "signed", lim)}">${num(r[i], 2)}</td><td>${num(v.weights[i] * r[i], 3)}</td></tr>`).join("");
+      const v = Vec.headVerdict(tokens, table, rows), labels = unique(tokens), z = v.logit - table.b;
+      const deciding = v.deciding >= 0 ? labels[v.deciding] : null;
+      this.state.verdict = { sense: v.sense, p: v.p, weights: v.weights, tokens: tokens.slice(), deciding, calibration: v.calibration };
+      const paint = (x, kind, lim) => this.ex.cellStyle(x, kind, lim).split(";").map((d) => d.split(":")[1]);  // [fill, ink]
+      const model = Vec.headFigure(v, labels, `训练后的头读「${this.state.text}」`, source, paint);
+      const body = labels.map((w, i) => {
+        const cells = model.texts[i].map((t, j) => (j === 0 && model.fills[i][j] ? `<td>${esc(t)}</td>` : model.fills[i][j]
+          ? `<td style="background:${model.fills[i][j]};color:${model.inks[i][j]}">${esc(t)}</td>` : `<td class="ae-blocked" title="查询：不看自己">${esc(t)}</td>`));
+        const label = i === v.deciding ? `<mark>${esc(w)}</mark>` : esc(w);
+        return `<tr${i === v.deciding ? ' data-role="deciding"' : ""}><th>${label}</th>${cells.join("")}</tr>`;
+      }).join("");
+      const toward = deciding === null
+        ? `没有一个词的 w × 投票 推向「${esc(v.sense)}」：是偏置 b 决定的。`
+        : `把判断推向「${esc(v.sense)}」最多的词是表里标出的「${esc(deciding)}」：w × 投票 = ${num(v.contributions[v.deciding], 2)}。`;
       panel.innerHTML = `<p><b>训练后的头读这句话</b>：${esc(target)} 的查询 q 对每个词的键打分，softmax 成权重，再按权重把每个词的投票（值 · u）加起来。` +
-        `<span class="ae-source">${esc(source)}；每个词单独的向量（不看上下文）</span></p>` +
-        `<table class="ae-head-table" data-role="head-table"><tr><th>词</th><th>分数 q·k/√d_k</th><th>权重 w</th><th>投票 v·u</th><th>w × 投票</th></tr>${body}</table>` +
-        `<p>Σ w × 投票 + b = ${num(z, 3)} + (${num(table.b, 3)}) = ${num(z + table.b, 3)}；p(${esc(table.senses[1])}) = σ(${num(z + table.b, 3)}) = ${num(p, 3)}</p>` +
+        `<span class="ae-source">${esc(source)}；每个词单独的向量（不看上下文）</span>${Exp ? Exp.buttons("head") : ""}</p>` +
+        `<table class="ae-head-table" data-role="head-table"><tr><th>词</th>${Vec.HEAD_COLUMNS.map(([, h]) => `<th>${h}</th>`).join("")}</tr>${body}</table>` +
+        `<p>Σ w × 投票 + b = ${num(z, 3)} + (${num(table.b, 3)}) = ${num(v.logit, 3)}；p(${esc(table.senses[1])}) = σ(${num(v.logit, 3)}) = ${num(v.prob, 3)}</p>` +
         `<p class="ae-verdict" data-role="verdict">判为「${esc(v.sense)}」，概率 ${num(v.p, 2)}</p>` +
+        `<p data-role="deciding-note">${toward}</p>` +
+        (v.calibration ? `<p data-role="calibration">${Vec.calibrationLine(v.calibration, table.calibration)}</p>` : "") +
         `<p class="ae-type-note">本页的分步图每个词有 ${this.ex.data.X[0].length} 个数，太多，不能按词放进网站；` +
-        `输入的句子只走训练后的头在「${esc(target)}」这一行的计算（点「回到本页的句子」看回分步图）。这个头只在本书的 苹果 语料上训练过，它的判断不一定对。</p>`;
+        `输入的句子只走训练后的头在「${esc(target)}」这一行的计算（点「回到本页的句子」看回分步图）。这个头只在本书的 苹果 语料上训练过：概率高不等于判断对。</p>`;
+      this.figure = model;
       panel.hidden = false;
       this.ex.showTyped(true);
       return null;

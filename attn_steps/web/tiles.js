@@ -6,7 +6,8 @@
  * runningOutput), in float64; the view draws the score grid, the tile being
  * computed, and every query row's m, l and unnormalised O.
  *
- * Contract for tests and scripts: root.attnTiles.state() and .go(k), k tiles done.
+ * Contract for tests and scripts: root.attnTiles.state() and .go(k), k tiles done;
+ * state().factors are the rescale factors of the last tile's rows that had seen keys before it.
  * No framework, no network. Safe to include several times on one page.
  */
 (function () {
@@ -63,12 +64,14 @@
     return { tiles, skipped };
   }
 
-  // m, l, O of every row after the first k tiles.
+  // m, l, O of every row after the first k tiles, and c: the factor of its last update (null: nothing to rescale yet).
   function stateAfter(run, n, dv, k) {
-    const m = new Array(n).fill(-Infinity), l = new Array(n).fill(0);
+    const m = new Array(n).fill(-Infinity), l = new Array(n).fill(0), c = new Array(n).fill(null);
     const O = Array.from({ length: n }, () => new Array(dv).fill(0));
-    run.tiles.slice(0, k).forEach((t) => t.state.forEach((s) => { m[s.row] = s.m; l[s.row] = s.l; O[s.row] = s.O; }));
-    return { m, l, O };
+    run.tiles.slice(0, k).forEach((t) => t.state.forEach((s) => {
+      m[s.row] = s.m; l[s.row] = s.l; O[s.row] = s.O; c[s.row] = s.mBefore === -Infinity ? null : s.factor;
+    }));
+    return { m, l, O, c };
   }
 
   // ---- the view -----------------------------------------------------------------
@@ -105,7 +108,7 @@
     const stateTable = el("table", { class: "at-state", "data-role": "state" });
     body.append(el("div", { class: "at-box" }, ""), el("div", { class: "at-box" }, ""));
     body.children[0].append(el("p", { class: "at-head" }, "分数矩阵 Q·Kᵀ/√d_k，按块计算"), grid);
-    body.children[1].append(el("p", { class: "at-head" }, "每个查询行保存的 m、l 和未归一化的 O"), stateTable);
+    body.children[1].append(el("p", { class: "at-head" }, "每个查询行的 m、上次的缩放因子 c、l 和未归一化的 O"), stateTable);
     root.append(controls, caption, body, el("p", { class: "at-legend" }, data.legend));
 
     function draw() {
@@ -135,22 +138,25 @@
       }
       stateTable.textContent = "";
       const sh = el("tr");
-      ["查询", "m", "l", ...Array.from({ length: dv }, (_, j) => `O${j + 1}`)].forEach((h) => sh.append(el("th", {}, h)));
+      ["查询", "m", "c", "l", ...Array.from({ length: dv }, (_, j) => `O${j + 1}`)].forEach((h) => sh.append(el("th", {}, h)));
       stateTable.append(sh);
       for (let r = 0; r < n; r++) {
         const changed = now && r >= now.rows[0] && r < now.rows[1];
         const tr = el("tr", changed ? { class: "at-changed" } : {});
         tr.append(el("th", { scope: "row" }, data.tokens[r]), el("td", { "data-field": "m" }, fmt(st.m[r])),
-          el("td", { "data-field": "l" }, fmt(st.l[r], 3)));
+          el("td", { "data-field": "c" }, st.c[r] === null ? "—" : fmt(st.c[r], 3)), el("td", { "data-field": "l" }, fmt(st.l[r], 3)));
         st.O[r].forEach((o) => tr.append(el("td", {}, fmt(o))));
         stateTable.append(tr);
       }
       if (!now) caption.textContent = `还没有计算任何块：每行 m = −∞，l = 0，O = 0。共 ${total} 块要算` +
         (run.skipped.length ? `，因果遮挡整块挡住的 ${run.skipped.length} 块跳过不算。` : "。");
       else {
-        const factors = now.state.map((s) => fmt(s.factor, 3)).join("、");
+        // A row's first visible block has nothing summed yet to rescale: its factor is no number to read.
+        const seen = now.state.filter((s) => s.mBefore !== -Infinity);
+        const factors = seen.map((s) => `${data.tokens[s.row]} ${fmt(s.factor, 3)}`).join("、");
         caption.textContent = `第 ${k} 块（共 ${total} 块）：查询 ${now.rows[0] + 1}–${now.rows[1]} × 键 ${now.cols[0] + 1}–${now.cols[1]}。` +
-          `这几行的缩放因子 exp(m旧 − m新) = ${factors}` + (k === total ? "。全部算完：输出 = O / l。" : "。");
+          (seen.length ? `缩放因子 exp(m旧 − m新)：${factors}（1 表示最大值没变）` : "这几行第一次读到键，m 从 −∞ 变成这一块的最大值，没有以前的和要缩放") +
+          (k === total ? "。全部算完：输出 = O / l。" : "。");
       }
       buttons.first.disabled = buttons.prev.disabled = k === 0;
       buttons.next.disabled = buttons.last.disabled = k === total;
@@ -169,7 +175,9 @@
       go,
       state() {
         const st = stateAfter(run, n, dv, k);
+        const now = k > 0 ? run.tiles[k - 1].state : [];
         return { k, total, skipped: run.skipped.length, m: finite(st.m), l: st.l, O: st.O,
+          factors: now.filter((s) => s.mBefore !== -Infinity).map((s) => s.factor),
           output: k === total ? st.O.map((row, r) => row.map((o) => o / st.l[r])) : null };
       },
     };

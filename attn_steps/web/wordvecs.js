@@ -47,24 +47,59 @@
     return { X, missing };
   }
 
-  // Chapter 4's head from wordvecs.export_head_table: each row is [scaled score against 苹果's query,
-  // vote (v·u)]. tokens as training.head_tokens makes them -> {sense, p, weights} or {unknown: [words]}.
+  // Chapter 4's head from wordvecs.export_head_table (wordvecs.head_reading and head_verdict): each row is
+  // [scaled score against 苹果's query, vote (v·u)]. tokens as training.head_tokens makes them -> {unknown: [words]}
+  // or every number the page draws: per word scores (−∞ for 苹果, the query), weights, votes, contributions
+  // (w × vote); logit = Σ contributions + b, prob = p(品牌); the verdict (sense, p); deciding, the index of the
+  // word that pushed hardest toward it (−1: none did, b decided); and calibration, the bin of held-out
+  // verdicts as sure as this one ({lo, hi, sentences, correct}), null when the table has none.
   function headVerdict(tokens, table, rows) {
     const unknown = tokens.filter((t) => !rows.index.has(t));
     if (unknown.length) return { unknown };
     const target = tokens.indexOf(table.target);
     if (target < 0) throw new Error(`the sentence has no ${table.target}: the head classifies that word`);
     if (tokens.length < 2) throw new Error(`the head needs a word besides ${table.target} to look at`);
-    const s = tokens.map((t) => rows.values[2 * rows.index.get(t)]);
-    const r = tokens.map((t) => rows.values[2 * rows.index.get(t) + 1]);
-    const top = Math.max(...s.filter((_, i) => i !== target));
-    const e = s.map((v, i) => (i === target ? 0 : Math.exp(v - top)));
+    const s = tokens.map((t, i) => (i === target ? -Infinity : rows.values[2 * rows.index.get(t)]));
+    const votes = tokens.map((t) => rows.values[2 * rows.index.get(t) + 1]);
+    const top = Math.max(...s);
+    const e = s.map((v) => Math.exp(v - top));
     const total = e.reduce((a, b) => a + b, 0), weights = e.map((v) => v / total);
-    const prob = 1 / (1 + Math.exp(-(weights.reduce((a, w, i) => a + w * r[i], 0) + table.b)));
-    return prob > 0.5 ? { sense: table.senses[1], p: prob, weights } : { sense: table.senses[0], p: 1 - prob, weights };
+    const contributions = weights.map((w, i) => w * votes[i]);
+    const logit = weights.reduce((a, w, i) => a + w * votes[i], 0) + table.b, prob = 1 / (1 + Math.exp(-logit));
+    const brand = prob > 0.5, sense = table.senses[brand ? 1 : 0], p = brand ? prob : 1 - prob;
+    const toward = contributions.map((c) => (brand ? c : -c)), best = Math.max(...toward);
+    const bins = table.calibration || [];
+    const calibration = bins.find((b, k) => b.lo <= p && (p < b.hi || k === bins.length - 1)) || null;
+    return { sense, p, weights, scores: s, votes, contributions, logit, prob,
+             deciding: best > 0 ? toward.indexOf(best) : -1, calibration };
   }
 
-  const api = { loadTable, lookup, headVerdict };
+  // The head table's columns: wordvecs.head_reading's names (the CSV's header) and the page's headings.
+  const HEAD_COLUMNS = [["score", "分数 q·k/√d_k"], ["weight", "权重 w"], ["vote", "投票 v·u"], ["weight_x_vote", "w × 投票"]];
+  const num = (v, digits) => v.toFixed(digits).replace("-", "−");
+
+  // headVerdict's v as explorer_export.js's figure model (its CSV is wordvecs.head_reading's to_csv); labels name
+  // the rows, paint(x, kind, lim) -> [fill, ink]. The score is left white, the weight a probability, votes signed.
+  function headFigure(v, labels, title, source, paint) {
+    const values = labels.map((_, i) => [v.scores[i], v.weights[i], v.votes[i], v.contributions[i]]);
+    const lims = [0, 1, Math.max(...v.votes.map(Math.abs)), Math.max(...v.contributions.map(Math.abs))];
+    const painted = values.map((row) => row.map((x, j) => (!Number.isFinite(x) ? ["", "#424a53"] : j === 0 ? ["#ffffff", "#1f2328"]
+      : paint(x, j === 1 ? "prob" : "signed", lims[j]))));
+    return { name: "head", index: "token", title, source, note: `判为「${v.sense}」，概率 ${num(v.p, 2)}`,
+      rowLabels: labels, colLabels: HEAD_COLUMNS.map(([c]) => c), values,
+      texts: values.map((row) => row.map((x, j) => (Number.isFinite(x) ? num(x, j % 2 ? 3 : 2) : "−∞"))),
+      fills: painted.map((row) => row.map(([f]) => f)), inks: painted.map((row) => row.map(([, k]) => k)) };
+  }
+
+  // How often held-out verdicts as sure as this one were right: bin from headVerdict, bins the table's calibration.
+  function calibrationLine(bin, bins) {
+    const total = bins.reduce((a, b) => a + b.sentences, 0);
+    const range = bin.hi >= 1 ? `p ≥ ${bin.lo.toFixed(2)}` : `p 在 ${bin.lo.toFixed(2)} 到 ${bin.hi.toFixed(2)} 之间`;
+    return `在留出的 ${total} 句里，${range} 的判断有 ${bin.sentences} 句，其中 ${bin.correct} 句是对的` +
+      (bin.sentences ? `（${(100 * bin.correct / bin.sentences).toFixed(1)}%）。` : "。");
+  }
+
+  const api = { loadTable, lookup, headVerdict, headFigure, calibrationLine, HEAD_COLUMNS };
   if (typeof module === "object" && module.exports) module.exports = api;
   else root.AttnWordVecs = Object.freeze(api);
 })(typeof globalThis !== "undefined" ? globalThis : this);

@@ -1,0 +1,149 @@
+"""Figures of the poem chapter: where attention sits in a Transformer, every head at once, training, next characters.
+
+Each takes what the poem model computed (attn_steps.poet) and returns a
+matplotlib Figure with Chinese labels; none computes a stage itself.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from . import checks
+from .fonts import use_cjk_font
+from .plotting import PROB_CMAP, heatmap
+
+ATTENTION_FILL, MLP_FILL, NORM_FILL, IO_FILL = "#fde7c7", "#d8ecd3", "#e6e1f5", "#dbe9f6"
+
+
+def _box(ax, x: float, y: float, w: float, h: float, text: str, fill: str, size: float = 10) -> None:
+    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.02,rounding_size=0.08",
+                                facecolor=fill, edgecolor="#57606a", linewidth=1.0))
+    ax.text(x, y, text, ha="center", va="center", fontsize=size, linespacing=1.3)
+
+
+def _arrow(ax, start: tuple[float, float], end: tuple[float, float], color: str = "#24292f") -> None:
+    ax.add_patch(FancyArrowPatch(start, end, arrowstyle="-|>", mutation_scale=12, color=color,
+                                 linewidth=1.1, shrinkA=0, shrinkB=0))
+
+
+def plot_block(config) -> Figure:
+    """The model drawn bottom to top: embeddings → L × [LayerNorm → attention → + → LayerNorm → MLP → +] → probabilities.
+
+    The sizes written in the boxes are config's (n_layer, n_head, n_embd, block_size, vocab_size).
+    """
+    use_cjk_font()
+    L, H, C = config.n_layer, config.n_head, config.n_embd
+    V, T = config.vocab_size, config.block_size
+    fig, ax = plt.subplots(figsize=(7.2, 9.4), layout="constrained")
+    x, w = 0.0, 4.2
+    ys = {"in": 0.0, "emb": 1.1, "ln1": 2.6, "attn": 3.6, "add1": 4.6, "ln2": 5.5, "mlp": 6.5, "add2": 7.5,
+          "lnf": 8.8, "head": 9.8, "out": 10.8}
+    _box(ax, x, ys["in"], w, 0.6, f"字的编号（最多 {T} 个，含开头记号）", IO_FILL)
+    _box(ax, x, ys["emb"], w, 0.8, f"字嵌入 wte（{V}×{C}）+ 位置嵌入 wpe（{T}×{C}）\n每个字一行 {C} 个数", IO_FILL)
+    _box(ax, x, ys["ln1"], w, 0.6, "LayerNorm（ln_1）", NORM_FILL)
+    _box(ax, x, ys["attn"], w, 0.8,
+         f"因果多头自注意力（attn）\n{H} 个头 × 每头 {C // H} 维：Q、K、V → softmax → 输出", ATTENTION_FILL, 10)
+    _box(ax, x, ys["add1"], 0.5, 0.5, "+", "white", 14)
+    _box(ax, x, ys["ln2"], w, 0.6, "LayerNorm（ln_2）", NORM_FILL)
+    _box(ax, x, ys["mlp"], w, 0.8, f"MLP：{C} → {4 * C}（GELU）→ {C}", MLP_FILL)
+    _box(ax, x, ys["add2"], 0.5, 0.5, "+", "white", 14)
+    _box(ax, x, ys["lnf"], w, 0.6, "LayerNorm（ln_f）", NORM_FILL)
+    _box(ax, x, ys["head"], w, 0.8, f"乘以 wteᵀ（与字嵌入共用）→ softmax\n下一个字的概率（{V} 个记号）", IO_FILL)
+    _box(ax, x, ys["out"], w, 0.5, "每个位置：下一个字是什么", "white")
+    chain = ["in", "emb", "ln1", "attn", "add1", "ln2", "mlp", "add2", "lnf", "head", "out"]
+    half = {"in": 0.3, "emb": 0.4, "ln1": 0.3, "attn": 0.4, "add1": 0.25, "ln2": 0.3, "mlp": 0.4, "add2": 0.25,
+            "lnf": 0.3, "head": 0.4, "out": 0.25}
+    for a, b in zip(chain, chain[1:]):
+        _arrow(ax, (x, ys[a] + half[a]), (x, ys[b] - half[b]))
+    # the residual stream: around each sublayer, straight into its "+"
+    for start, plus in (("emb", "add1"), ("add1", "add2")):
+        y0 = ys[start] + half[start] + 0.15
+        ax.plot([x, x + w / 2 + 0.5, x + w / 2 + 0.5], [y0, y0, ys[plus]], color="#0969da", linewidth=1.4)
+        _arrow(ax, (x + w / 2 + 0.5, ys[plus]), (x + 0.25, ys[plus]), color="#0969da")
+    ax.text(x + w / 2 + 0.6, (ys["ln1"] + ys["attn"]) / 2, "残差：\n原样\n加回", color="#0969da", fontsize=9,
+            va="center", ha="left")
+    top, bottom = ys["add2"] + 0.45, ys["ln1"] - 0.45
+    ax.add_patch(FancyBboxPatch((x - w / 2 - 0.35, bottom), w + 1.75, top - bottom,
+                                boxstyle="round,pad=0.02,rounding_size=0.12", facecolor="none",
+                                edgecolor="#8c959f", linewidth=1.2, linestyle="--"))
+    ax.text(x - w / 2 - 0.45, (top + bottom) / 2, f"× {L} 层\n（Transformer 块）", ha="right", va="center",
+            fontsize=11)
+    ax.set_xlim(x - w / 2 - 2.2, x + w / 2 + 1.5)
+    ax.set_ylim(-0.5, 11.3)
+    ax.set_axis_off()
+    ax.set_title("注意力在 Transformer 里的位置（本章的小模型）", fontsize=13)
+    return fig
+
+
+def plot_head_grid(heads, title: str | None = None, stage: str = "weights") -> Figure:
+    """One stage (default: the softmax weights) of every head of every layer: a grid, layers down, heads across.
+
+    heads: a list of layers, each a list of ats.Steps (run.heads). No values in the cells (a 30×30 grid of
+    numbers is unreadable at this size); one shared colour bar from 0 to 1.
+    """
+    use_cjk_font()
+    if not heads or not all(isinstance(layer, (list, tuple)) and layer for layer in heads):
+        raise ValueError("heads must be a list of layers, each a non-empty list of ats.Steps (run.heads)")
+    n_layer, n_head = len(heads), len(heads[0])
+    n = heads[0][0].stages()[stage].shape[0]
+    side = min(3.0, max(1.9, 0.09 * n + 0.9))
+    fig, axes = plt.subplots(n_layer, n_head, figsize=(n_head * side + 1.0, n_layer * side + 0.8),
+                             layout="constrained", squeeze=False)
+    for layer, row in enumerate(heads):
+        for head, steps in enumerate(row):
+            ax = axes[layer, head]
+            df = steps.stages()[stage]
+            heatmap(df, ax=ax, title=f"第 {layer} 层 · 头 {head}", annotate=False, colorbar=False, fontsize=7)
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+            if n > 16:  # every character as a tick would be a black smear at this size
+                ax.set_xticks([])
+                ax.set_yticks([])
+    fig.colorbar(plt.cm.ScalarMappable(cmap=PROB_CMAP, norm=plt.Normalize(0, 1)), ax=axes, shrink=0.6,
+                 label="注意力权重")
+    if title:
+        fig.suptitle(title, fontsize=12)
+    return fig
+
+
+def plot_training(log: pd.DataFrame, baselines: dict[str, float]) -> Figure:
+    """Validation loss (nats per character) against steps, with horizontal lines for the baselines."""
+    use_cjk_font()
+    for column in ("step", "val_loss"):
+        if column not in log.columns:
+            raise ValueError(f"the training log needs a {column!r} column, has {list(log.columns)}")
+    fig, ax = plt.subplots(figsize=(7.0, 3.8), layout="constrained")
+    if "train_loss" in log.columns:
+        ax.plot(log["step"], log["train_loss"], color="#8c959f", linewidth=1.0, label="训练集（每批）")
+    ax.plot(log["step"], log["val_loss"], color="#0969da", linewidth=2.0, label="验证集")
+    for (name, value), style in zip(baselines.items(), ("--", ":", "-.")):
+        ax.axhline(value, color="#cf222e", linestyle=style, linewidth=1.2, label=f"{name}：{value:.2f}")
+    ax.set_xlabel("训练步数")
+    ax.set_ylabel("每个字的损失（nats）")
+    ax.legend(loc="upper right", fontsize=9)
+    ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_next_char(probs: pd.Series, chosen: str | None = None, k: int = 10, title: str | None = None) -> Figure:
+    """The k most likely next characters as bars (the chosen one marked)."""
+    use_cjk_font()
+    if not isinstance(probs, pd.Series):
+        raise TypeError(f"probs must be a pandas Series (one row of run.next_char), got {type(probs).__name__}")
+    k = checks.positive_int(k, "k")
+    top = probs.sort_values(ascending=False).head(k)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.5 * len(top) + 1.2), 2.8), layout="constrained")
+    colours = ["#cf222e" if str(c) == chosen else "#0969da" for c in top.index]
+    ax.bar(np.arange(len(top)), top.to_numpy(), color=colours)
+    ax.set_xticks(np.arange(len(top)), [str(c) for c in top.index], fontsize=11)
+    for i, p in enumerate(top.to_numpy()):
+        ax.text(i, p, f"{p:.2f}", ha="center", va="bottom", fontsize=8)
+    ax.set_ylabel("概率")
+    ax.set_ylim(0, min(1.0, top.max() * 1.25))
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig

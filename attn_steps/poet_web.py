@@ -1,0 +1,205 @@
+"""The poet in the reader's browser: its weights as site files, and the widget that writes with them.
+
+    ats.poet_widget(poet, roles=ats.head_roles(poet, poems))
+
+`export_site(folder)` writes what the browser loads, only when a reader first
+uses the widget: poet.json (the configuration, the vocabulary, model_id =
+SHA-256 of weights.npz, and each tensor's name, shape, kind and byte offset)
+and poet.bin (the int8 matrices and float32 scales and vectors exactly as in
+weights.npz, little-endian). The browser multiplies q × scale in float64, so its
+numbers are bit for bit those of `poet.read_weights`. The build writes them into
+the site's _static/attn-poet/ (_ext/site_tables.py).
+
+`poet_widget` returns an `explorer.Widget` whose HTML inlines the scripts
+(explorer_math.js's stages, stage_view.js and explorer_nav.js to draw a head,
+explorer_export.js to take a stage away, poet_math.js for the model, poet_view.js
+for the page) and a JSON payload: the
+configuration, the model_id the page expects, where the site keeps the files,
+the book's table of stages, the head roles measured, the famous openings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+
+from . import explorer
+from .poet import DATA, Poet, load_poet, read_weights
+
+FOLDER = "_static/attn-poet/"  # relative to the site's root
+MANIFEST, BINARY = "poet.json", "poet.bin"
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "poet_math.js",
+           "poet_head.js", "poet_view.js")
+STYLES = ("explorer.css", "poet.css")
+MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
+OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
+# head_roles' English role names, as the page labels them.
+ROLE_NAMES = {
+    "previous character": "前一字",
+    "same column, previous line": "上句同列",
+    "parallel position (对仗)": "对仗",
+    "rhyme": "韵脚",
+    "rhyme, one before": "韵脚前",
+    "punctuation": "标点",
+    "start token": "起始符",
+}
+CLEAR_MARGIN = 3.0  # a role is named only when its score is ≥ 3× both baselines (issue 22 §3)
+
+
+def weights_file(folder=None) -> Path:
+    return (DATA if folder is None else Path(folder)) / "weights.npz"
+
+
+def model_id(path) -> str:
+    """SHA-256 of weights.npz: the page and the site's files must name the same model."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def _layout(arrays: dict[str, np.ndarray]) -> tuple[list[dict], bytes]:
+    """Each array at an offset that is a multiple of 4, float32 and int8 as stored, little-endian."""
+    tensors, chunks, offset = [], [], 0
+    for name in sorted(arrays):
+        a = arrays[name]
+        if a.dtype == np.int8:
+            kind, raw = "int8", a.tobytes()
+        elif a.dtype == np.float32:
+            kind, raw = "float32", a.astype("<f4").tobytes()
+        else:
+            raise ValueError(f"weights.npz holds {name} as {a.dtype}: only int8 and float32 are exported")
+        tensors.append({"name": name, "shape": list(a.shape), "kind": kind, "offset": offset, "bytes": len(raw)})
+        pad = -len(raw) % 4
+        chunks.append(raw + b"\0" * pad)
+        offset += len(raw) + pad
+    return tensors, b"".join(chunks)
+
+
+def manifest_and_binary(weights=None) -> tuple[dict, bytes]:
+    """(poet.json's content, poet.bin's bytes) for the shipped weights, or a weights.npz written by tools/train_poet.py."""
+    path = Path(weights) if weights is not None else weights_file()
+    if path.is_dir():
+        path = path / "weights.npz"
+    if not path.is_file():
+        raise FileNotFoundError(f"no poet weights at {path}: train them with `python -m tools.train_poet` (see "
+                                "attn_steps/data/README.md)")
+    folder = path.parent
+    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    vocab_file = folder / "vocab.tsv" if (folder / "vocab.tsv").exists() else DATA / "vocab.tsv"
+    vocab = [line.split("\t")[0] for line in vocab_file.read_text(encoding="utf-8").splitlines()]
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    tensors, binary = _layout(arrays)
+    config = {k: int(info[k]) for k in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size")}
+    if len(vocab) != config["vocab_size"]:
+        raise ValueError(f"{vocab_file} has {len(vocab)} tokens, the model {config['vocab_size']}")
+    manifest = {"model_id": model_id(path), "config": config, "vocab": vocab, "bytes": len(binary), "tensors": tensors}
+    return manifest, binary
+
+
+def export_site(folder, weights=None) -> dict:
+    """Write poet.json and poet.bin into folder (made if missing); returns {file name: bytes written}."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest, binary = manifest_and_binary(weights)
+    text = json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+    (folder / MANIFEST).write_bytes(text)
+    (folder / BINARY).write_bytes(binary)
+    return {MANIFEST: len(text), BINARY: len(binary)}
+
+
+def read_site(folder) -> dict[str, np.ndarray]:
+    """The float64 parameters as the browser computes them from the site's files (q × scale): for tests and checks."""
+    folder = Path(folder)
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    binary = (folder / BINARY).read_bytes()
+    raw = {}
+    for t in manifest["tensors"]:
+        dtype = np.int8 if t["kind"] == "int8" else np.dtype("<f4")
+        raw[t["name"]] = np.frombuffer(binary, dtype=dtype, count=int(np.prod(t["shape"])), offset=t["offset"]).reshape(t["shape"])
+    params = {}
+    for key, a in raw.items():
+        if key.endswith(".q"):
+            params[key[:-2]] = a.astype(np.float64) * raw[key[:-2] + ".scale"].astype(np.float64)[:, None]
+        elif not key.endswith(".scale"):
+            params[key] = a.astype(np.float64)
+    return params
+
+
+def role_labels(roles, margin: float = CLEAR_MARGIN) -> dict[str, list[str]]:
+    """{"layer,head": [role names in Chinese]}: the roles whose score is ≥ margin × both baselines, best first."""
+    if roles is None:
+        return {}
+    need = {"role", "layer", "head", "score", "untrained", "uniform"}
+    if not hasattr(roles, "columns") or not need <= set(roles.columns):
+        raise TypeError("roles must be the DataFrame ats.head_roles(poet, poems) returns")
+    out: dict[str, list[tuple[float, str]]] = {}
+    for r in roles.itertuples():
+        floor = max(r.untrained, r.uniform)
+        if np.isfinite(r.score) and r.score >= margin * floor and r.score > 0:
+            out.setdefault(f"{r.layer},{r.head}", []).append((-r.score / floor if floor > 0 else -np.inf,
+                                                               ROLE_NAMES.get(r.role, r.role)))
+    return {k: [name for _, name in sorted(v)] for k, v in out.items()}
+
+
+class PoetWidget(explorer.Widget):
+    def __repr__(self) -> str:
+        c = self.data["config"]
+        return f"<attn_steps poet widget ({c['n_layer']} layers × {c['n_head']} heads): open it in a browser>"
+
+
+def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights=None,
+                title: str = "小诗人：在浏览器里写诗") -> PoetWidget:
+    """The poet writing in the reader's browser, every head of every layer open at every step.
+
+    poet: the model the page is about (default ats.load_poet()); its weights must be those
+    the site ships (the page refuses files with another model_id). roles: ats.head_roles'
+    DataFrame; a head is labelled with each role it clears both baselines on by 3×.
+    openings: the famous first characters offered as buttons (0 to 7 characters each).
+    weights: the weights.npz the site's files are made from (default: the shipped one).
+    """
+    poet = load_poet() if poet is None else poet
+    if not isinstance(poet, Poet):
+        raise TypeError(f"poet must be an ats.Poet (ats.load_poet()), got {type(poet).__name__}")
+    path = weights_file() if weights is None else Path(weights)
+    path = path / "weights.npz" if path.is_dir() else path
+    if not path.is_file():
+        raise FileNotFoundError(f"no poet weights at {path}: the site's files are made from them")
+    theirs, ours = read_weights(path), poet.state_dict()
+    if any(not np.array_equal(v, ours[k]) for k, v in theirs.items()) or len(theirs) + 1 != len(ours):
+        raise ValueError(f"{path} holds other weights than this poet's: the page would run another model")
+    openings = [str(o) for o in openings]
+    bad = [o for o in openings if len(o) > MAX_PREFIX or any(c not in poet.vocab[4:] for c in o)]
+    if bad:
+        raise ValueError(f"openings must be at most {MAX_PREFIX} characters of the model's vocabulary: {bad}")
+    data = {
+        "title": title,
+        "config": {f: getattr(poet.config, f) for f in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size")},
+        "model_id": model_id(path),
+        "folder": FOLDER,
+        "max_prefix": MAX_PREFIX,
+        "openings": openings,
+        "roles": role_labels(roles),
+        "settings": {"temperature": 0.8, "top_k": 20, "seed": 0},
+        **explorer.stage_payload(),
+        "x_note": "这一层的输入经 LayerNorm 之后的向量，再加一列常数 1（偏置的权重在 W 的最后一行）",
+    }
+    return PoetWidget(_html(data), data)
+
+
+def shipped_code() -> tuple[str, str]:
+    """(the widget's JavaScript, its CSS) exactly as a page inlines them."""
+    js = "\n".join(explorer.shipped((explorer.WEB / name).read_text(encoding="utf-8")) for name in SCRIPTS)
+    css = "\n".join(explorer.shipped((explorer.WEB / name).read_text(encoding="utf-8")) for name in STYLES)
+    return js, css
+
+
+def _html(data: dict) -> str:
+    payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
+    uid = "attn-poet-" + hashlib.sha1(payload.encode()).hexdigest()[:10]
+    js, css = shipped_code()
+    return (f'<div class="attn-explorer attn-poet" id="{uid}" data-attn-poet lang="zh-CN">'
+            f'<script type="application/json" data-role="poet-data">{payload}</script>'
+            '<p>这个交互图需要 JavaScript：在浏览器里打开本页。</p></div>\n'
+            f"<style>{css}</style>\n<script>{js}</script>")

@@ -1,0 +1,238 @@
+/* attn_steps, the poet's math: attn_steps/poet.py function for function, over plain arrays.
+ *
+ * layerNorm, gelu, linear, mlp, headWeights, the model with a KV cache (step) and
+ * without (forward, run: every head through explorer_math.js's selfAttention with
+ * the causal mask, as poet.run), and the sampler (mulberry32 + draw), so a seed
+ * writes the same poem here as poet.generate in Python. The weights come from the
+ * site's files (attn_steps/poet_web.py): fromFiles(manifest, bytes) dequantises
+ * q × scale in float64, the numbers poet.read_weights gives. A model is
+ * { config, vocab, p, heads }: p[name] a Float64Array (matrices row by row, stored
+ * (out, in) as torch.nn.Linear; the output matrix is wte). No DOM here. window.AttnPoetMath.
+ */
+window.AttnPoetMath = window.AttnPoetMath || (function () {
+  "use strict";
+  const M = window.AttnMath;
+  const PAD = 0, START = 1, END = 2, UNK = 3, NEVER_SAMPLED = [PAD, START, UNK];
+
+  // ---- the weights ----------------------------------------------------------------
+
+  // The manifest's tensors out of one ArrayBuffer: NAME.q (int8) × NAME.scale (float32, one per row), NAME (float32).
+  function fromFiles(manifest, buffer) {
+    const view = new DataView(buffer), raw = {};
+    manifest.tensors.forEach((t) => {
+      const n = t.shape.reduce((a, b) => a * b, 1), a = new Float64Array(n);
+      for (let k = 0; k < n; k++) a[k] = t.kind === "int8" ? view.getInt8(t.offset + k) : view.getFloat32(t.offset + 4 * k, true);
+      raw[t.name] = { a, shape: t.shape };
+    });
+    const p = {};
+    Object.keys(raw).forEach((key) => {
+      if (key.endsWith(".scale")) return;
+      if (!key.endsWith(".q")) { p[key] = raw[key].a; return; }
+      const name = key.slice(0, -2), q = raw[key].a, s = raw[name + ".scale"].a, cols = raw[key].shape[1];
+      const w = new Float64Array(q.length);
+      for (let k = 0; k < q.length; k++) w[k] = q[k] * s[Math.floor(k / cols)];
+      p[name] = w;
+    });
+    const model = { config: manifest.config, vocab: manifest.vocab, p, id: manifest.model_id };
+    model.heads = Array.from({ length: model.config.n_layer }, (_, l) =>
+      Array.from({ length: model.config.n_head }, (_, j) => headWeights(model, l, j)));
+    return model;
+  }
+
+  // ---- the parts ------------------------------------------------------------------
+
+  // erf to ~1e-14: its Taylor series near 0, the continued fraction of erfc beyond (Python's math.erf is exact).
+  function erf(x) {
+    const ax = Math.abs(x);
+    if (ax < 2.5) {
+      let term = ax, sum = ax;
+      for (let n = 1; n < 80 && Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+        term *= -ax * ax / n;
+        sum += term / (2 * n + 1);
+      }
+      return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
+    }
+    let f = 0;  // erfc(x) = exp(−x²)/√π · 1/(x + ½/(x + 1/(x + 3⁄2/(x + …))))
+    for (let n = 60; n >= 1; n--) f = (n / 2) / (ax + f);
+    return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
+  }
+
+  // (x − mean)/√(var + eps)·gain + bias for one row (population variance, as poet.layer_norm).
+  function layerNorm(x, gain, bias, eps = 1e-5) {
+    const n = x.length;
+    let mean = 0;
+    for (let i = 0; i < n; i++) mean += x[i];
+    mean /= n;
+    let v = 0;
+    for (let i = 0; i < n; i++) v += (x[i] - mean) ** 2;
+    const sd = Math.sqrt(v / n + eps), out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = ((x[i] - mean) / sd) * gain[i] + bias[i];
+    return out;
+  }
+
+  // Exact GELU, x/2·(1 + erf(x/√2)), as torch.nn.GELU().
+  const gelu = (x) => x.map((v) => 0.5 * v * (1 + erf(v / Math.SQRT2)));
+
+  // x·Wᵀ + b for one row, W stored (out, in) row by row as torch.nn.Linear.
+  function linear(x, W, b) {
+    const n = x.length, out = b.length, y = new Array(out);
+    for (let o = 0; o < out; o++) {
+      let s = 0;
+      for (let i = 0, r = o * n; i < n; i++) s += x[i] * W[r + i];
+      y[o] = s + b[o];
+    }
+    return y;
+  }
+  const lin = (x, p, name) => linear(x, p[name + ".weight"], p[name + ".bias"]);
+  const mlp = (x, p, pre) => lin(gelu(lin(x, p, pre + ".mlp.c_fc")), p, pre + ".mlp.c_proj");
+  const add = (a, b) => a.map((v, i) => v + b[i]);
+  const ln = (x, p, name) => layerNorm(x, p[name + ".weight"], p[name + ".bias"]);
+
+  // One head's Wq, Wk, Wv as explorer_math.js takes them: (C + 1) × head_size, the bias as the last row
+  // (the weight of a constant 1, as poet.head_weights).
+  function headWeights(model, layer, head) {
+    const C = model.config.n_embd, hs = C / model.config.n_head, p = model.p;
+    const W = p[`transformer.h.${layer}.attn.c_attn.weight`], b = p[`transformer.h.${layer}.attn.c_attn.bias`];
+    const part = (k) => Array.from({ length: C + 1 }, (_, i) => Array.from({ length: hs }, (_, c) => {
+      const o = k * C + head * hs + c;
+      return i < C ? W[o * C + i] : b[o];
+    }));
+    return { Wq: part(0), Wk: part(1), Wv: part(2) };
+  }
+
+  function embed(model, id, t) {
+    const C = model.config.n_embd, wte = model.p["transformer.wte.weight"], wpe = model.p["transformer.wpe.weight"];
+    return Array.from({ length: C }, (_, i) => wte[id * C + i] + wpe[t * C + i]);
+  }
+
+  // The final LayerNorm, then the tied output matrix: x·wteᵀ, one logit per token of the vocabulary.
+  function logitsOf(model, x) {
+    const C = model.config.n_embd, wte = model.p["transformer.wte.weight"], f = ln(x, model.p, "transformer.ln_f");
+    const logits = new Array(model.config.vocab_size);
+    for (let v = 0; v < logits.length; v++) {
+      let s = 0;
+      for (let i = 0, r = v * C; i < C; i++) s += f[i] * wte[r + i];
+      logits[v] = s;
+    }
+    return logits;
+  }
+
+  // ---- the model ------------------------------------------------------------------
+
+  // A KV cache: per layer and head, the rows of X (LN₁ + the 1), K and V computed so far,
+  // and each token's attention row (w) as it was computed, for the page to show.
+  function newCache(model) {
+    const { n_layer, n_head } = model.config;
+    return Array.from({ length: n_layer }, () => Array.from({ length: n_head }, () => ({ X: [], K: [], V: [], w: [] })));
+  }
+
+  // One new token through every layer, its K and V appended to the cache (poet.Poet._cached_steps);
+  // each head: q, k, v of the new row by AttnMath.project, then scores, scale, softmax, attend over the cache.
+  function step(model, cache, id) {
+    const { n_layer, n_head, n_embd: C } = model.config, p = model.p, hs = C / n_head;
+    let x = embed(model, id, cache[0][0].K.length);
+    for (let l = 0; l < n_layer; l++) {
+      const pre = `transformer.h.${l}`, h = [ln(x, p, pre + ".ln_1").concat([1])];  // (1, C + 1)
+      const y = [];
+      for (let j = 0; j < n_head; j++) {
+        const W = model.heads[l][j], c = cache[l][j];
+        c.X.push(h[0]);
+        c.K.push(M.project(h, W.Wk)[0]);
+        c.V.push(M.project(h, W.Wv)[0]);
+        const w = M.softmax(M.scale(M.scores(M.project(h, W.Wq), c.K), hs, 1));
+        c.w.push(w[0]);
+        y.push(...M.attend(w, c.V)[0]);
+      }
+      x = add(x, lin(y, p, pre + ".attn.c_proj"));
+      x = add(x, mlp(ln(x, p, pre + ".ln_2"), p, pre));
+    }
+    return logitsOf(model, x);
+  }
+
+  // Every position of ids at once, no cache, as poet.run: each head's stages from AttnMath.selfAttention with
+  // the causal mask; logits of every position (all) or of the last one only (what generation without a cache needs).
+  function forward(model, ids, all) {
+    const { n_layer } = model.config, p = model.p, T = ids.length;
+    let x = ids.map((id, t) => embed(model, id, t));
+    const causal = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => j <= i));
+    const heads = [];
+    for (let l = 0; l < n_layer; l++) {
+      const pre = `transformer.h.${l}`, X = x.map((r) => ln(r, p, pre + ".ln_1").concat([1]));  // (T, C + 1)
+      const layer = model.heads[l].map((W) => M.selfAttention(X, W, { scale: true, temperature: 1 }, causal));
+      heads.push(layer);
+      x = x.map((r, t) => {
+        const r1 = add(r, lin([].concat(...layer.map((s) => s.output[t])), p, pre + ".attn.c_proj"));
+        return add(r1, mlp(ln(r1, p, pre + ".ln_2"), p, pre));
+      });
+    }
+    return { heads, logits: (all ? x : x.slice(-1)).map((r) => logitsOf(model, r)) };
+  }
+
+  // poet.run: every head's stages and every position's next-token probabilities.
+  function run(model, ids) {
+    const { heads, logits } = forward(model, ids, true);
+    return { heads, probs: logits.map((l) => M.softmaxRow(l).w) };
+  }
+
+  // ---- sampling: poet.py's mulberry32 and draw -----------------------------------
+
+  function mulberry32(seed) {
+    let a = seed >>> 0;
+    return () => {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  // One id: special tokens masked, ÷ temperature, the top_k largest kept (ties: the lower id), exp(z − max),
+  // then the first id (in id order) whose running sum exceeds u · total (poet.draw).
+  function draw(logits, u, temperature, topK) {
+    const z = logits.map((v) => v / temperature);
+    NEVER_SAMPLED.forEach((i) => { z[i] = -Infinity; });
+    let keep = z.map((_, i) => i).sort((a, b) => (z[b] - z[a]) || (a - b));
+    if (topK) keep = keep.slice(0, topK);
+    keep = keep.sort((a, b) => a - b).filter((i) => Number.isFinite(z[i]));
+    const max = Math.max(...keep.map((i) => z[i]));
+    let sum = 0;
+    const running = keep.map((i) => (sum += Math.exp(z[i] - max)));
+    const k = running.findIndex((r) => r > u * sum);
+    return keep[k < 0 ? keep.length - 1 : k];
+  }
+
+  // poet.generate one character at a time: next() draws one id from the logits of the last token read and
+  // returns { id, logits, rows } (rows[layer][head]: that token's attention row), or null once </s> was
+  // drawn or the context is full. opts: seed, temperature, top_k (null: all), cache (false: rerun everything).
+  function writer(model, prefixIds, opts) {
+    const rng = mulberry32(opts.seed), ids = prefixIds.slice(), cache = newCache(model);
+    const topK = opts.top_k == null ? null : opts.top_k;
+    let logits = null, rows = null, done = false;
+    function read(news) {
+      if (opts.cache) {
+        news.forEach((id) => { logits = step(model, cache, id); });
+        rows = cache.map((layer) => layer.map((c) => c.w[c.w.length - 1]));
+      } else {
+        const f = forward(model, ids, false);
+        logits = f.logits[0];
+        rows = f.heads.map((layer) => layer.map((s) => s.weights[ids.length - 1]));
+      }
+    }
+    return {
+      ids, cache,
+      next() {
+        if (done) return null;
+        if (logits === null) read(ids);
+        const out = { id: draw(logits, rng(), opts.temperature, topK), logits, rows };
+        if (out.id === END) { done = true; return out; }
+        ids.push(out.id);
+        if (ids.length >= model.config.block_size) done = true;
+        else read([out.id]);
+        return out;
+      },
+    };
+  }
+
+  return { PAD, START, END, UNK, fromFiles, erf, layerNorm, gelu, linear, mlp, headWeights, newCache, step, forward,
+           run, mulberry32, draw, writer };
+})();

@@ -1,0 +1,285 @@
+"""The poet's widget in headless Chromium: the same numbers and poems as numpy, every head open, bad input answered.
+
+If these fail, a reader of the static site would see probabilities or poems that
+differ from `poet.run` and `poet.generate` in Python, a head whose stages are not
+`run.heads[layer][head]`, a traceback instead of a Chinese message, weights
+downloaded before they are needed (or from another host), or a model other than
+the page's. The page is a bare one, served on 127.0.0.1 as a static host serves
+the site, with the widget of a small random model and its exported site files;
+the chapter's page is not needed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import attn_steps as ats
+from attn_steps import poet_web
+
+from tools import browser
+from .conftest import require_browser
+from tools.poet_random import write_tiny_poet
+
+PACKAGE = Path(ats.__file__).resolve().parent
+SCREENSHOTS = PACKAGE.parent / "_build" / "screenshots" / "poet"
+FONT = "NotoSansCJKsc-Regular-GB2312.otf"
+VOCAB = {line.split("\t")[0] for line in (poet_web.DATA / "vocab.tsv").read_text(encoding="utf-8").splitlines()[4:]}
+# Test poems (not trained on), 5- and 7-character lines, 4 and 8 lines, every character in the vocabulary.
+POEMS = [p for p in (poet_web.DATA / "test_poems.txt").read_text(encoding="utf-8").split() if set(p) <= VOCAB]
+POEMS = [next(p for p in POEMS if len(p) == n) for n in (24, 32, 48, 64)]
+
+
+def page_html(widget, theme: str = "light") -> str:
+    return (f'<!doctype html><html data-content_root="./" data-theme="{theme}"><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f'<title>poet</title><link rel="icon" href="data:,"><style>@font-face {{ font-family: "Book CJK"; '
+            f'src: url("{FONT}") format("opentype"); }} body {{ font-family: "Book CJK", sans-serif; margin: 8px; '
+            f'background: {"#121212" if theme == "dark" else "#fff"}; }}</style><body>{widget.html}</body></html>')
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    require_browser()
+    tiny = write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"), end_boost=4)  # some poems end with </s>, some fill the context
+    poet = ats.load_poet(tiny)
+    site = tmp_path_factory.mktemp("poet-site")
+    poet_web.export_site(site / "_static" / "attn-poet", tiny)
+    shutil.copy(PACKAGE / "data" / FONT, site / FONT)
+    roles = pd.DataFrame([dict(role="previous character", layer=0, head=1, score=0.4, untrained=0.08, uniform=0.1)])
+    widget = ats.poet_widget(poet, roles=roles, weights=tiny)
+    (site / "index.html").write_text(page_html(widget), encoding="utf-8")
+    (site / "dark.html").write_text(page_html(widget, "dark"), encoding="utf-8")
+    # A page built with another model: the site's files must be refused.
+    other_folder = write_tiny_poet(tmp_path_factory.mktemp("other"), seed=5)
+    other = ats.poet_widget(ats.load_poet(other_folder), weights=other_folder)
+    (site / "other.html").write_text(page_html(other), encoding="utf-8")
+    return site, poet
+
+
+@pytest.fixture(scope="module")
+def page(site):
+    folder, poet = site
+    with browser.serve(folder) as url, browser.chromium() as driver:
+        browser.open_page(driver, url + "index.html")
+        yield driver, poet
+        assert browser.console_errors(driver) == []
+
+
+def call(driver, code: str, *args):
+    """Run an async expression on the page's poet (p); its result, or {'error': message}."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1], p = document.querySelector('[data-attn-poet]').attnPoet;"
+        f"Promise.resolve().then(() => {code}).then(done, (e) => done({{error: String(e.message || e)}}));", *args)
+
+
+def weight_requests(driver) -> list[str]:
+    return [u for u in browser.requested_urls(driver) if "attn-poet" in u]
+
+
+def test_weights_load_only_when_first_used_and_never_from_elsewhere(page):
+    """If this broke, every reader of the chapter would download the weights, used or not, or the page would call a CDN."""
+    driver, _ = page
+    assert weight_requests(driver) == [] and call(driver, "p.loaded()") is False
+    driver.execute_script("const s = document.querySelector('[data-attn-poet] [data-role=status]'); window.said = [];"
+                          "new MutationObserver(() => window.said.push(s.textContent)).observe(s, {childList: true, subtree: true, characterData: true})")
+    assert call(driver, "p.run('床前').then((r) => r.tokens)") == ["<s>", "床", "前"]
+    said = driver.execute_script("return window.said")
+    assert any("KB" in t and "/" in t for t in said), said  # the bytes loaded, as they arrive
+    urls = browser.requested_urls(driver)
+    assert sorted(u.rsplit("/", 1)[1] for u in urls if "attn-poet" in u) == ["poet.bin", "poet.json"]
+    assert browser.foreign(urls) == []
+
+
+def test_probabilities_equal_numpy(page):
+    """If this broke, the bars a reader sees would not be the model's probabilities as Python computes them."""
+    driver, poet = page
+    worst = 0.0
+    for text in POEMS:
+        theirs = call(driver, "p.run(arguments[0])", text)
+        run = poet.run(text)
+        assert theirs["tokens"][1:] == list(text)
+        worst = max(worst, np.abs(np.array(theirs["probs"]) - run.next_char.to_numpy()).max())
+        for layer in range(poet.config.n_layer):
+            for head in range(poet.config.n_head):
+                assert np.allclose(theirs["heads"][layer][head], run.heads[layer][head].weights.to_numpy(), atol=1e-9, rtol=0)
+    print(f"\npoet in Chromium: largest difference from numpy's next-character probabilities {worst:.1e}")
+    assert worst < 1e-9
+
+
+@pytest.mark.parametrize("prefix, seed, temperature, top_k, cache", [
+    ("床前", 0, 0.8, 20, True), ("", 1, 1.0, None, True), ("白日", 2, 0.5, 5, False), ("春眠", 7, 1.3, 100, True),
+    ("空山", 3, 0.8, 1, False)])
+def test_seeded_poem_equals_python(page, prefix, seed, temperature, top_k, cache):
+    """If this broke, the same seed would write one poem on the page and another in the chapter's code."""
+    driver, poet = page
+    theirs = call(driver, "p.generate(arguments[0])",
+                  {"prefix": prefix, "seed": seed, "temperature": temperature, "top_k": top_k, "cache": cache})
+    ours = poet.generate(prefix, seed=seed, temperature=temperature, top_k=top_k)
+    assert theirs == ours
+    if (prefix, seed) == ("白日", 2):  # this one stops at </s>, long before the context is full
+        assert len(ours) < 30
+
+
+def click_write(driver, text: str, cache: bool = True):
+    driver.execute_script("const r = document.querySelector('[data-attn-poet]');"
+                          "r.querySelector('[data-role=prefix]').value = arguments[0];"
+                          "r.querySelector('[data-role=cache]').checked = arguments[1];"
+                          "r.querySelector('[data-action=write]').click();", text, cache)
+
+
+def wait_written(driver, timeout: float = 30.0):
+    """Until the page has finished a poem (its timing line is written) or shows a message."""
+    return driver.execute_async_script("""
+const done = arguments[arguments.length - 1], r = document.querySelector('[data-attn-poet]'), t0 = Date.now();
+const look = () => {
+  const msg = r.querySelector('[data-role=message]'), timing = r.querySelector('[data-role=timing]');
+  if (!msg.hidden) return done({message: msg.textContent});
+  if (timing.textContent && !r.dataset.busy) return done({poem: r.querySelector('[data-role=poem]').textContent, timing: timing.textContent});
+  if (Date.now() - t0 > arguments[0] * 1000) return done({timeout: true});
+  setTimeout(look, 50);
+};
+look();""", timeout)
+
+
+def test_writing_shows_each_step_and_a_head_opens_on_its_stages(page):
+    """If this broke, a reader could not watch the poem being written, see the candidates or open a head."""
+    driver, poet = page
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-role=timing]').textContent = ''")
+    click_write(driver, "床前")
+    out = wait_written(driver)
+    assert out.get("poem", "").startswith("床前") and "ms" in out["timing"], out
+    poem = out["poem"]
+    assert poem == poet.generate("床前", seed=0, temperature=0.8, top_k=20)
+    assert driver.execute_script("return document.querySelectorAll('[data-attn-poet] .ap-bar.ap-chosen').length") == 1
+    cells = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [data-cell]')].map((c) => c.dataset.cell)")
+    assert cells == [f"{l},{h}" for l in range(poet.config.n_layer) for h in range(poet.config.n_head)]
+    labelled = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [data-cell] i')].map((i) => [i.closest('[data-cell]').dataset.cell, i.textContent])")
+    assert labelled == [["0,1", "前一字"]]
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-cell=\"1,1\"]').click()")
+    shown = call(driver, "p.shown()")
+    t = len(shown["tokens"])
+    run = poet.run(poem[:t - 1])
+    steps = run.heads[1][1]
+    assert shown["layer"] == 1 and shown["head"] == 1
+    for name in ("Q", "K", "V", "weights", "output"):
+        assert np.allclose(shown["stages"][name], getattr(steps, name).to_numpy(), atol=1e-9, rtol=0), name
+    assert np.allclose(shown["stages"]["X"], steps.X.to_numpy(), atol=1e-12, rtol=0)
+    panels = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [data-role=head] .ae-panel')].map((p) => p.dataset.panel)")
+    assert panels == ["X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"]
+    rows = driver.execute_script("const p = document.querySelector('[data-attn-poet] [data-panel=K]');"
+                                 "return [p.querySelectorAll('tr.ap-cached').length, p.querySelectorAll('tr.ap-new').length]")
+    assert rows == [t - 1, 1]  # the earlier keys came from the cache, the last one is new
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-stop]').click();"
+                          "document.querySelector('[data-attn-poet] td[data-stage=X][data-row=\"0\"][data-col=\"3\"]').click()")
+    prov = driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=prov-body]').textContent")
+    assert "LayerNorm" in prov and "第 2 层" in prov
+    csv = driver.execute_async_script("""
+const done = arguments[arguments.length - 1], made = URL.createObjectURL;
+URL.createObjectURL = (blob) => { URL.createObjectURL = made; blob.text().then(done); return made(blob); };
+document.querySelector('[data-attn-poet] [data-export=weights][data-format=csv]').click();""")
+    lines = csv.strip().splitlines()
+    assert len(lines) == t + 1 and lines[0].split(",")[1:] == [str(c) for c in steps.weights.columns]
+
+
+def test_without_the_cache_the_same_poem_and_both_timings(page):
+    """If this broke, the page could not show what the KV cache saves, or would write another poem without it."""
+    driver, poet = page
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-role=timing]').textContent = ''")
+    click_write(driver, "床前", cache=False)
+    out = wait_written(driver)
+    assert out["poem"] == poet.generate("床前", seed=0, temperature=0.8, top_k=20)
+    ms = call(driver, "p.ms()")
+    assert set(ms) == {"cache", "none"} and all(v > 0 for v in ms.values())
+    print(f"\npoet in Chromium, tiny model: {ms['cache']:.2f} ms per character with the cache, {ms['none']:.2f} without")
+
+
+@pytest.mark.parametrize("text, words", [
+    ("床前明月光疑是地", "最多 7 个字"), ("abc", "字母"), ("床前12", "数字"), ("月😀", "表情符号"),
+    ("，。", "只有标点"), ("床前龘", "不在小诗人认识")])
+def test_bad_input_gets_a_message_and_the_page_keeps_working(page, text, words):
+    """If this broke, a reader typing a name, a number or an emoji would see nothing happen, or a broken page."""
+    driver, _ = page
+    click_write(driver, text)
+    out = wait_written(driver)
+    assert words in out.get("message", ""), out
+    if words == "不在小诗人认识":  # the unknown character is marked, not dropped
+        marked = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] .ap-unknown')].map((s) => s.textContent)")
+        assert marked == ["龘"]
+    assert browser.console_errors(driver) == []
+    click_write(driver, "白日")
+    assert wait_written(driver).get("poem", "").startswith("白日")
+
+
+def test_files_of_another_model_are_refused(site):
+    """If this broke, a page built with one model would silently run another model's weights."""
+    folder, _ = site
+    with browser.serve(folder) as url, browser.chromium() as driver:
+        browser.open_page(driver, url + "other.html")
+        assert "拒绝使用" in call(driver, "p.run('床前')")["error"]
+        click_write(driver, "床前")
+        assert "拒绝使用" in wait_written(driver)["message"]
+        assert browser.console_errors(driver) == []
+
+
+@pytest.mark.parametrize("width, theme", [(375, "light"), (375, "dark"), (1100, "dark"), (1100, "light")])
+def test_narrow_and_dark_pages_do_not_scroll_sideways(site, width, theme):
+    """If this broke, a phone reader would scroll sideways, or a dark-theme reader could not read the buttons."""
+    folder, _ = site
+    with browser.serve(folder) as url, browser.chromium(width=width, height=1400) as driver:
+        browser.open_page(driver, url + ("dark.html" if theme == "dark" else "index.html"))
+        click_write(driver, "白日")
+        assert wait_written(driver).get("poem")
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        driver.save_screenshot(str(SCREENSHOTS / f"poet-{width}-{theme}-written.png"))
+        driver.execute_script("document.querySelector('[data-attn-poet] [data-cell=\"0,1\"]').click()")
+        assert driver.execute_script("return document.documentElement.scrollWidth") <= width
+        ink = driver.execute_script("const b = document.querySelector('[data-attn-poet] [data-action=stop]');"
+                                    "const s = getComputedStyle(b); return [s.color, s.backgroundColor]")
+        assert ink[0] != ink[1]
+        driver.save_screenshot(str(SCREENSHOTS / f"poet-{width}-{theme}-head.png"))
+        assert browser.console_errors(driver) == []
+
+
+def test_stop_ends_the_poem_where_it_is(page):
+    """If this broke, 停 would not stop the writing, or the page would stay busy."""
+    driver, poet = page
+    click_write(driver, "床前", cache=False)
+    driver.execute_async_script("const done = arguments[arguments.length - 1];"
+                                "setTimeout(() => { document.querySelector('[data-attn-poet] [data-action=stop]').click(); done(); }, 400)")
+    before = driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=poem]').textContent")
+    driver.execute_async_script("setTimeout(arguments[arguments.length - 1], 600)")
+    after = driver.execute_script("const r = document.querySelector('[data-attn-poet]');"
+                                  "return [r.querySelector('[data-role=poem]').textContent, r.dataset.busy || '']")
+    assert after == [before, ""] and before.startswith("床前")
+    assert len(before) < len(poet.generate("床前", seed=0, temperature=0.8, top_k=20))
+
+
+@pytest.mark.parametrize("role, value, words", [("temperature", "0", "温度"), ("top_k", "0", "top-k"),
+                                                ("seed", "1.5", "种子")])
+def test_bad_settings_get_a_message(page, role, value, words):
+    """If this broke, a temperature of 0 or a fractional seed would fail silently or write with a wrong setting."""
+    driver, _ = page
+    box = f"document.querySelector('[data-attn-poet] [data-role={role}]')"
+    old = driver.execute_script(f"const b = {box}, v = b.value; b.value = arguments[0]; return v", value)
+    click_write(driver, "床前")
+    assert words in wait_written(driver).get("message", "")
+    driver.execute_script(f"{box}.value = arguments[0]", old)
+    click_write(driver, "床前")
+    assert wait_written(driver).get("poem", "").startswith("床前")
+    assert browser.console_errors(driver) == []
+
+
+def test_script_hook_refuses_what_python_refuses(page):
+    """If this broke, a script calling attnPoet.generate with a temperature of 0 or a bad seed would get a poem
+    where poet.generate raises, or a traceback instead of a sentence."""
+    driver, _ = page
+    for bad, words in [({"temperature": 0}, "温度"), ({"top_k": 0}, "top-k"), ({"seed": -1}, "种子"),
+                       ({"prefix": "abc"}, "字母"), ({"prefix": "龘"}, "不在小诗人认识")]:
+        assert words in call(driver, "p.generate(arguments[0])", {"prefix": "床前", **bad})["error"]
+    assert browser.console_errors(driver) == []

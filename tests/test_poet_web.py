@@ -1,0 +1,99 @@
+"""The poet's weights as site files and its widget's HTML (attn_steps/poet_web.py).
+
+If these fail, the browser would compute with other numbers than `poet.read_weights`
+(so its probabilities and poems would differ from Python's), the page would not
+know which model it was built with, or the build would not write the files.
+The model here is a small random one written as tools/train_poet.py writes its
+output (int8 rows and float32 scales), so no test waits for a training run.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import attn_steps as ats
+from attn_steps import poet as poet_module
+from attn_steps import poet_web
+
+from tools.poet_random import CONFIG, write_tiny_poet
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"))
+
+
+def test_site_files_give_read_weights_bit_for_bit(tiny, tmp_path):
+    """If this broke, the browser would run on numbers that differ from Python's, and its poems would too."""
+    sizes = poet_web.export_site(tmp_path, tiny)
+    ours, theirs = poet_module.read_weights(tiny / "weights.npz"), poet_web.read_site(tmp_path)
+    assert sorted(ours) == sorted(theirs)
+    for name, a in ours.items():
+        assert a.shape == theirs[name].shape and np.array_equal(a.view(np.uint64), theirs[name].view(np.uint64)), name
+    manifest = json.loads((tmp_path / "poet.json").read_text(encoding="utf-8"))
+    assert manifest["model_id"] == poet_web.model_id(tiny / "weights.npz")
+    assert manifest["config"] == CONFIG and len(manifest["vocab"]) == CONFIG["vocab_size"]
+    assert all(t["offset"] % 4 == 0 for t in manifest["tensors"])  # every float32 readable where it starts
+    assert sizes["poet.bin"] == (tmp_path / "poet.bin").stat().st_size == manifest["bytes"]
+    with np.load(tiny / "weights.npz") as z:  # the bytes are weights.npz's, not re-rounded
+        assert sizes["poet.bin"] >= sum(z[k].nbytes for k in z.files)
+
+
+def test_model_id_changes_with_the_weights(tiny, tmp_path):
+    """If this broke, a page built with one model would accept another model's files."""
+    other = write_tiny_poet(tmp_path / "other", seed=1)
+    assert poet_web.model_id(tiny / "weights.npz") != poet_web.model_id(other / "weights.npz")
+
+
+def test_widget_carries_what_the_page_needs(tiny):
+    """If this broke, the page could not find the weights, check them, draw a head's stages or label its roles."""
+    poet = ats.load_poet(tiny)
+    roles = pd.DataFrame([dict(role="previous character", layer=0, head=1, score=0.4, untrained=0.08, uniform=0.1),
+                          dict(role="punctuation", layer=0, head=1, score=0.5, untrained=0.2, uniform=0.1),
+                          dict(role="rhyme", layer=1, head=0, score=0.1, untrained=0.05, uniform=0.04)])
+    w = ats.poet_widget(poet, roles=roles, weights=tiny / "weights.npz")
+    assert isinstance(w, ats.explorer.Widget)
+    d = w.data
+    assert d["model_id"] == poet_web.model_id(tiny / "weights.npz") and d["folder"] == "_static/attn-poet/"
+    assert d["roles"] == {"0,1": ["前一字"]}  # punctuation is 2.5× its untrained score, rhyme 2×: not named
+    assert [s["name"] for s in d["stages"]] == ["X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"]
+    assert d["stages"] == ats.explorer.stage_payload()["stages"] and "床前" in d["openings"]
+    for name in (*poet_web.SCRIPTS, *poet_web.STYLES):  # every part inlined, one renderer of a stage for both widgets
+        assert ats.explorer.shipped((ats.explorer.WEB / name).read_text(encoding="utf-8")) in w.html, name
+    assert "data-attn-poet" in w.html and "poet.bin" not in d.values()
+
+
+def test_widget_refuses_weights_of_another_model(tiny, tmp_path):
+    """If this broke, a page could promise one model and load another's files without a word."""
+    other = write_tiny_poet(tmp_path / "other", seed=2)
+    with pytest.raises(ValueError, match="other weights"):
+        ats.poet_widget(ats.load_poet(tiny), weights=other / "weights.npz")
+    with pytest.raises(TypeError, match="ats.Poet"):
+        ats.poet_widget("床前", weights=tiny)
+    with pytest.raises(ValueError, match="openings"):
+        ats.poet_widget(ats.load_poet(tiny), weights=tiny, openings=["床前明月光，疑是"])
+    with pytest.raises(FileNotFoundError, match="train"):
+        poet_web.manifest_and_binary(tmp_path / "nowhere" / "weights.npz")
+
+
+def test_build_writes_the_site_files_once(tiny, tmp_path, monkeypatch):
+    """If this broke, the built site would have no weights for the poet (its page would fail on first use),
+    or every rebuild would rewrite them."""
+    import importlib.util
+    import types
+
+    spec = importlib.util.spec_from_file_location("site_tables", Path(poet_web.__file__).parents[1] / "_ext" / "site_tables.py")
+    site_tables = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(site_tables)
+    monkeypatch.setattr(poet_web, "weights_file", lambda folder=None: tiny / "weights.npz")
+    app = types.SimpleNamespace(builder=types.SimpleNamespace(format="html"), outdir=str(tmp_path))
+    site_tables._write_poet(app, None)
+    out = tmp_path / "_static" / "attn-poet"
+    assert json.loads((out / "poet.json").read_text(encoding="utf-8"))["model_id"] == poet_web.model_id(tiny / "weights.npz")
+    (out / "poet.bin").write_bytes(b"stale")  # an unchanged rebuild leaves the files alone
+    site_tables._write_poet(app, None)
+    assert (out / "poet.bin").read_bytes() == b"stale"

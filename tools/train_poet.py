@@ -1,0 +1,254 @@
+"""Train the poet model (tools/poet_torch.py) on the Tang corpus and write what attn_steps ships.
+
+    python -m tools.make_poem_corpus --package /tmp/cp/package     # once: the corpus cache
+    python -m tools.train_poet --n-layer 4 --n-head 4 --n-embd 96 --steps 4000 --seed 0 --out attn_steps/data/poet
+
+AdamW (weight decay 0.1 on matrices only), learning rate warmed up linearly,
+then a cosine decay to a tenth; batches of poems, each `<s>` + poem + `</s>`,
+padded with `<pad>` whose targets (−1) are ignored. Two threads: the machine is
+shared. Writes to --out:
+
+- weights.npz: every 2-D parameter NAME as NAME.q (int8, symmetric, one scale
+  per row, i.e. per output feature) and NAME.scale (float32, per row); every
+  1-D parameter as NAME (float32); lm_head.weight is not stored (tied to
+  transformer.wte.weight).
+- train_log.csv: step, train_loss, val_loss, lr, seconds.
+- model.json: the configuration, losses with float and with int8 weights,
+  what the rounding changes, and the form rate of sampled poems.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CACHE = Path.home() / ".cache" / "attn_steps_poems"
+VOCAB = ROOT / "attn_steps" / "data" / "poet" / "vocab.tsv"
+PAD, START, END, UNK = 0, 1, 2, 3
+
+
+def read_vocab(path: Path) -> list[str]:
+    return [line.split("\t")[0] for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def read_poems(path: Path) -> list[str]:
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def encode(poems, index, block_size):
+    """(inputs, targets) int64 arrays, one row per poem: <s> poem </s>, padded (inputs <pad>, targets −1)."""
+    x = np.full((len(poems), block_size), PAD, dtype=np.int64)
+    y = np.full((len(poems), block_size), -1, dtype=np.int64)
+    for r, p in enumerate(poems):
+        ids = [START] + [index.get(c, UNK) for c in p] + [END]
+        x[r, :len(ids) - 1] = ids[:-1]
+        y[r, :len(ids) - 1] = ids[1:]
+    return x, y
+
+
+def quantise(state) -> dict[str, np.ndarray]:
+    """The weights.npz arrays: int8 rows with one float32 scale each for matrices, float32 for vectors."""
+    out = {}
+    for name, t in state.items():
+        if name == "lm_head.weight":
+            continue
+        w = t.detach().double().numpy()
+        if w.ndim == 2:
+            scale = np.abs(w).max(axis=1) / 127.0
+            scale[scale == 0] = 1.0
+            out[name + ".q"] = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
+            out[name + ".scale"] = scale.astype(np.float32)
+        else:
+            out[name] = w.astype(np.float32)
+    return out
+
+
+def dequantise(arrays) -> dict[str, np.ndarray]:
+    """weights.npz arrays back to a float64 state dict with nanoGPT's names (lm_head.weight included)."""
+    state = {}
+    for key in arrays:
+        if key.endswith(".scale"):
+            continue
+        if key.endswith(".q"):
+            name = key[:-2]
+            state[name] = arrays[key].astype(np.float64) * arrays[name + ".scale"].astype(np.float64)[:, None]
+        else:
+            state[key] = arrays[key].astype(np.float64)
+    state["lm_head.weight"] = state["transformer.wte.weight"]
+    return state
+
+
+def is_form(text: str) -> bool:
+    """4 or 8 lines, all of 5 or all of 7 characters, ，。 alternating (the corpus's filter)."""
+    from tools.make_poem_corpus import is_regular
+
+    return is_regular(text)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="Train the poet model and write weights.npz, train_log.csv, model.json.")
+    ap.add_argument("--n-layer", type=int, default=4)
+    ap.add_argument("--n-head", type=int, default=4)
+    ap.add_argument("--n-embd", type=int, default=96)
+    ap.add_argument("--steps", type=int, default=4000)
+    ap.add_argument("--batch", type=int, default=64, help="poems per step")
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--block-size", type=int, default=65, help="<s> + the longest poem (64 characters)")
+    ap.add_argument("--eval-every", type=int, default=250)
+    ap.add_argument("--samples", type=int, default=200, help="poems sampled at temperature 0.8 for the form rate")
+    ap.add_argument("--samples-out", type=Path, help="also write the sampled poems here, one a line")
+    ap.add_argument("--train", type=Path, default=DEFAULT_CACHE / "train.txt")
+    ap.add_argument("--val", type=Path, default=DEFAULT_CACHE / "val.txt")
+    ap.add_argument("--test", type=Path, default=DEFAULT_CACHE / "test.txt")
+    ap.add_argument("--vocab", type=Path, default=VOCAB)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+
+    import torch
+
+    from tools.poet_torch import GPT, PoetTorchConfig
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    vocab = read_vocab(args.vocab)
+    index = {t: i for i, t in enumerate(vocab) if i > UNK}
+    splits = {name: read_poems(getattr(args, name)) for name in ("train", "val", "test")}
+    data = {name: encode(ps, index, args.block_size) for name, ps in splits.items()}
+    config = PoetTorchConfig(block_size=args.block_size, vocab_size=len(vocab), n_layer=args.n_layer,
+                             n_head=args.n_head, n_embd=args.n_embd)
+    model = GPT(config)
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
+                            lr=args.lr, betas=(0.9, 0.99))
+
+    def lr_at(step):
+        if step < args.warmup:
+            return args.lr * (step + 1) / args.warmup
+        t = (step - args.warmup) / max(1, args.steps - args.warmup)
+        return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+    @torch.no_grad()
+    def loss_on(x, y, limit=None):
+        """Mean nats per predicted token over whole poems (end token included)."""
+        model.eval()
+        x, y = (x, y) if limit is None else (x[:limit], y[:limit])
+        total, count = 0.0, 0
+        for i in range(0, len(x), 256):
+            xb, yb = torch.from_numpy(x[i:i + 256]), torch.from_numpy(y[i:i + 256])
+            logits, _ = model(xb)
+            nll = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), yb.view(-1),
+                                                    ignore_index=-1, reduction="sum")
+            total += nll.item()
+            count += int((yb >= 0).sum())
+        model.train()
+        return total / count
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    gen = np.random.default_rng(args.seed)
+    xtr, ytr = data["train"]
+    start = time.time()
+    log = []
+    for step in range(args.steps + 1):
+        if step % args.eval_every == 0 or step == args.steps:
+            val = loss_on(*data["val"], limit=512)
+            log.append(dict(step=step, train_loss=round(train_loss, 4) if step else None, val_loss=round(val, 4),
+                            lr=lr_at(min(step, args.steps - 1)), seconds=round(time.time() - start, 1)))
+            print(log[-1], flush=True)
+        if step == args.steps:
+            break
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        rows = gen.integers(0, len(xtr), args.batch)
+        width = int((ytr[rows] >= 0).sum(axis=1).max())  # no need to run the padding past the longest poem
+        _, loss = model(torch.from_numpy(xtr[rows, :width]), torch.from_numpy(ytr[rows, :width]))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        train_loss = loss.item()
+    wall = time.time() - start
+    with open(args.out / "train_log.csv", "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=["step", "train_loss", "val_loss", "lr", "seconds"])
+        w.writeheader()
+        for row in log:
+            w.writerow({**row, "lr": f"{row['lr']:.6g}", "train_loss": "" if row["train_loss"] is None else row["train_loss"]})
+
+    float_val, float_test = loss_on(*data["val"]), loss_on(*data["test"])
+    x_test, y_test = data["test"]
+    with torch.no_grad():
+        model.eval()
+        p_float = torch.softmax(model(torch.from_numpy(x_test))[0].double(), -1)
+    arrays = quantise(model.state_dict())
+    np.savez(args.out / "weights.npz", **arrays)
+    model.load_state_dict({k: torch.from_numpy(v).float() for k, v in dequantise(arrays).items()}, strict=True)
+    q_val, q_test = loss_on(*data["val"]), loss_on(*data["test"])
+    with torch.no_grad():
+        p_q = torch.softmax(model(torch.from_numpy(x_test))[0].double(), -1)
+    at = torch.from_numpy(y_test >= 0)
+    agree = (p_float.argmax(-1) == p_q.argmax(-1))[at].double().mean().item()
+    max_dp = (p_float - p_q).abs().amax(-1)[at].max().item()
+
+    samples = sample(model, args.samples, config.block_size, vocab, seed=args.seed)
+    form = sum(is_form(s) for s in samples)
+    info = {
+        "n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd, "block_size": args.block_size,
+        "vocab_size": len(vocab), "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr,
+        "warmup": args.warmup, "schedule": "linear warmup, cosine decay to lr/10", "optimizer": "AdamW(0.9, 0.99), wd 0.1 on matrices",
+        "parameters": model.n_params(), "wall_seconds": round(wall, 1), "threads": args.threads,
+        "train_poems": len(splits["train"]),
+        "loss_nats_per_token": {"val": round(float_val, 4), "test": round(float_test, 4),
+                                "val_int8": round(q_val, 4), "test_int8": round(q_test, 4)},
+        "int8_effect_on_test": {"top1_agreement": round(agree, 5), "max_abs_dp": float(f"{max_dp:.3g}"),
+                                "positions": int(at.sum())},
+        "form_rate": {"samples": len(samples), "correct": form, "temperature": 0.8,
+                      "sampler": "torch.multinomial, int8 weights, <pad>/<s>/<unk> masked, no top-k"},
+        "weights_bytes": (args.out / "weights.npz").stat().st_size,
+        "command": "python -m tools.train_poet " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+    }
+    (args.out / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if args.samples_out:
+        args.samples_out.write_text("".join(s + "\n" for s in samples), encoding="utf-8")
+    print(json.dumps(info, ensure_ascii=False, indent=1))
+
+
+def sample(model, n, block_size, vocab, seed, temperature=0.8):
+    """n poems sampled from <s> at the temperature, never <pad>, <s> or <unk>, each to </s> or the context's end."""
+    import torch
+
+    if n == 0:
+        return []
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.full((n, 1), START, dtype=torch.long)
+    done = torch.zeros(n, dtype=torch.bool)
+    with torch.no_grad():
+        while idx.shape[1] < block_size + 1 and not done.all():
+            logits = model(idx[:, -block_size:])[0][:, -1].double() / temperature
+            logits[:, [PAD, START, UNK]] = float("-inf")
+            nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=g)
+            nxt[done] = END
+            done |= nxt[:, 0] == END
+            idx = torch.cat([idx, nxt], 1)
+    out = []
+    for row in idx.tolist():
+        chars = []
+        for t in row[1:]:
+            if t == END:
+                break
+            chars.append(vocab[t])
+        out.append("".join(chars))
+    return out
+
+
+if __name__ == "__main__":
+    main()
