@@ -8,8 +8,8 @@
  * pays nothing), and from then on every keystroke:
  *
  *   stage 0   cuts the text: by character, by the book's segmenter (segmenter.js,
- *             whose DAG, log-probabilities and route are drawn), or by the browser's
- *             Intl.Segmenter, a black box to compare with;
+ *             whose DAG, log-probabilities and route are drawn, with explorer_stage0.js's notes),
+ *             or by the browser's Intl.Segmenter, a black box to compare with;
  *   X         looks each word up in the per-word table (embed(word, context=False));
  *             a word the table lacks is split into characters it has, and a character
  *             in no table is marked on the page and left out, never given zeros;
@@ -25,14 +25,13 @@
 (function () {
   "use strict";
   if (window.AttnTyping) return;
-  const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport;
+  const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport, Stage0 = window.AttnStage0;
   const MODES = [["book", "本书的分词器"], ["char", "按字"], ["intl", "浏览器的 Intl.Segmenter"]];
   const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
 
   // ---- the tables: fetched once per page, whichever explorer asks first ----------
-
   // The site's root: Sphinx writes it on <html data-content_root>; older themes have documentation_options.js.
   function siteRoot() {
     const root = document.documentElement.dataset.content_root;
@@ -40,24 +39,6 @@
     const s = document.querySelector('script[src*="_static/documentation_options.js"]');
     return s ? s.src.replace(/_static\/documentation_options\.js.*$/, "") : null;
   }
-  // The rest of the GB2312 font's first level (light_site.py writes it and its rule): added once a reader types, so
-  // a typed character the site's font subset lacks is drawn, and exported, with a glyph, not a box.
-  // The browser fetches the file only when a character in its unicode-range is shown.
-  let restFont = null, restRule = null;
-  function addRestFont() {
-    const root = siteRoot();
-    if (restFont || root === null || typeof FontFace !== "function") return restFont;
-    const url = new URL("_static/NotoSansCJKsc-Regular-rest.json", root).href;
-    restFont = fetch(url).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); }).then((rule) => {
-      const src = [...rule.local, `url("${new URL(rule.file, root).href}") format("woff2")`].join(", ");
-      const face = new FontFace(rule.family, src, { unicodeRange: rule.unicode_range, display: "swap" });
-      document.fonts.add(face);
-      restRule = rule;
-      return face;
-    }, () => { restFont = null; });
-    return restFont;
-  }
-
   // One promise of {dict, table, rows} per list of files, shared by the page's explorers;
   // a failed load is forgotten, so the next keystroke tries again.
   const loaded = new Map();
@@ -189,7 +170,7 @@
     }
 
     run(text, since) {
-      addRestFont();
+      Stage0.addRestFont(siteRoot());
       const refusal = this.refuse(text);
       if (refusal) {  // nothing stale stays on the page: the explorer goes back to the page's sentence
         this.clear(text.length > 0);
@@ -265,23 +246,9 @@
       else if (this.mode === "intl") how = "<p>浏览器自带的 Intl.Segmenter（granularity: \"word\"）切的：看不到它为什么这样切，拿来和本书的分词器比一比。</p>";
       else how = '<p class="ae-type-note">每一段汉字（或字母、数字）：从每个字开始、词典里有的词和它的 log P（log 词频 − log 总数）；' +
         "右栏是从这个字到末尾最好路线的得分（从后往前动态规划：每个候选词的 log P 加上它后面那一格的得分，取最大的）。蓝框是选中的路线；标点和空格不查词典。</p>" +
-        Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r) + this.loneNote(r)).join("");
-      const rare = [...new Set(Array.from(text))].filter((c) => restRule && restRule.left_out.includes(c));
-      body.innerHTML = result + how + (rare.length ? `<p class="ae-type-note" data-role="font-note">${rare.map((c) => `「${esc(c)}」`).join("")}` +
-        "是 GB2312 第二级的字（较少用）。本站的字体没有带上这一级：带上它，整个网站就超过 15 MB 的预算了。系统里没有中文字体时，它显示成方框。</p>" : "");
+        Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r) + Stage0.loneNote(r, this.tables.dict)).join("");
+      body.innerHTML = result + how + Stage0.fontNote(text);
       box.hidden = false;
-    }
-
-    // Where the route fell back to single hanzi, why that may be a word the dictionary lacks.
-    loneNote(r) {
-      const d = this.tables.dict, n = (x) => x.toLocaleString("en-US");
-      const runs = Seg.loneRuns(r);
-      if (!runs.length) return "";
-      const which = d.minCount ? `jieba 词典 ${n(d.jiebaWords)} 个词里词频至少 ${d.minCount} 的，加上本书句子用到的，共 ${n(d.words.length)} 个`
-        : `${n(d.words.length)} 个词`;
-      return `<p class="ae-type-note ae-lone" data-role="lone-note">${runs.map((run) => run.map((c) => `「${esc(c)}」`).join("")).join("、")}` +
-        "被切成了一个个单字。它们可能本来就是单字词；如果其实连成一个词，而上表里也没有这个词，那就是本站的词典没带上它" +
-        `（本站的词典是 ${which}），或者 jieba 的词典里也没有它（jieba 默认用 HMM 猜这种新词，本书的分词器不猜）。</p>`;
     }
 
     // One run of hanzi (or Latin letters and digits): each position's candidates with log P, and the route.
