@@ -8,7 +8,12 @@ the HTML build has finished it touches only the built site (_build/html):
   later: its fonts, TeX extensions, and what its context menu offers.
 - The Chinese web font: subsets the GB2312 font shipped in attn_steps/data
   (1.6 MB, kept whole for matplotlib) to the characters the site uses, as
-  WOFF2, where _static/cjk.css points.
+  WOFF2, where _static/cjk.css points; and the rest of GB2312's first level and
+  symbols as a second WOFF2 (about 0.5 MB) with a small JSON rule beside it
+  (REST_FONT_RULE: the family, the local() fonts, the file, its unicode-range,
+  and the second-level characters left out for the site's 15 MB). No page loads it:
+  the explorer's text field adds it as a FontFace when a reader types, and the
+  browser fetches the file only when a typed character falls in its range.
 - Theme assets no reader needs: fontawesome.js (the theme's stylesheet draws
   the same icons with its web fonts), source maps, translation catalogues.
 - Figures: re-encodes PNGs with a 256-colour palette (matplotlib's heatmaps
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import html
 import importlib.util
+import json
 import re
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -51,6 +57,8 @@ FONT_SOURCE = ROOT / "attn_steps" / "data" / "NotoSansCJKsc-Regular-GB2312.otf"
 FONT_LICENCE = ROOT / "attn_steps" / "data" / "OFL.txt"
 WEB_FONT = "_static/NotoSansCJKsc-Regular-site.woff2"
 WEB_FONT_LICENCE = "_static/NotoSansCJKsc-OFL.txt"
+REST_FONT = "_static/NotoSansCJKsc-Regular-rest.woff2"
+REST_FONT_RULE = "_static/NotoSansCJKsc-Regular-rest.json"  # explorer_typing.js reads it
 FONT_CSS = "_static/cjk.css"
 
 UNUSED_THEME_FILES = ("_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
@@ -196,33 +204,75 @@ def used_characters(site: Path, ranges: list[tuple[int, int]]) -> set[str]:
 
 
 def subset_web_font(site: Path) -> None:
-    """Write WEB_FONT: the shipped font cut down to the characters the site uses."""
-    from fontTools import subset
+    """Write WEB_FONT (the shipped font cut to the characters the site uses) and REST_FONT (the rest of it)."""
     from fontTools.ttLib import TTFont
 
-    ranges = font_ranges((site / FONT_CSS).read_text(encoding="utf-8"))
-    used = {ord(c) for c in used_characters(site, ranges)}
-    target = site / WEB_FONT
-    if target.is_file():
-        with TTFont(target, lazy=True) as existing:
-            if existing.flavor == "woff2" and set(existing.getBestCmap()) == used:
-                return
-    font = TTFont(FONT_SOURCE, recalcTimestamp=False)
-    missing = used - set(font.getBestCmap())
+    css = (site / FONT_CSS).read_text(encoding="utf-8")
+    used = {ord(c) for c in used_characters(site, font_ranges(css))}
+    with TTFont(FONT_SOURCE, lazy=True) as font:
+        shipped = set(font.getBestCmap())
+    missing = used - shipped
     if missing:
         # Readers with no Chinese font would see empty boxes for these.
         logger.warning("the shipped CJK font lacks %s, used on the site: add them to "
                        "tools/make_font_subset.py (EXTRA_CHARS) and rebuild the font",
                        " ".join(f"{chr(c)} (U+{c:04X})" for c in sorted(missing)))
+    write_subset(used - missing, site / WEB_FONT)
+    # Only the CJK code points the face is for (Latin text keeps the theme's fonts), and not GB2312's
+    # second level (3 008 rarer hanzi, about 0.5 MB more): with it the site would pass its 15 MB.
+    cjk = {c for c in shipped - used if any(first <= c <= last for first, last in font_ranges(css))}
+    left_out = cjk & gb2312_level2()
+    rest = cjk - left_out
+    write_subset(rest, site / REST_FONT)
+    rule = {"family": re.search(r'font-family:\s*"([^"]+)"', css).group(1),
+            "local": re.findall(r'local\("[^"]+"\)', css), "file": REST_FONT,
+            "unicode_range": unicode_range(rest), "characters": len(rest), "bytes": (site / REST_FONT).stat().st_size,
+            "left_out": "".join(chr(c) for c in sorted(left_out))}
+    (site / REST_FONT_RULE).write_text(json.dumps(rule, ensure_ascii=False), encoding="utf-8")
+    shutil.copyfile(FONT_LICENCE, site / WEB_FONT_LICENCE)
+
+
+def gb2312_level2() -> set[int]:
+    """The code points of GB2312's second level (rows 56-87: rarer hanzi, ordered by radical)."""
+    codes = set()
+    for hi in range(0xD8, 0xF8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                codes.add(ord(bytes((hi, lo)).decode("gb2312")))
+            except UnicodeDecodeError:
+                continue
+    return codes
+
+
+def unicode_range(codes) -> str:
+    """Code points -> a CSS unicode-range, runs of consecutive ones as one range (U+4E00-4E03, U+4E07)."""
+    runs = []
+    for c in sorted(codes):
+        if runs and c == runs[-1][1] + 1:
+            runs[-1][1] = c
+        else:
+            runs.append([c, c])
+    return ", ".join(f"U+{a:X}" if a == b else f"U+{a:X}-{b:X}" for a, b in runs)
+
+
+def write_subset(unicodes: set[int], target: Path) -> None:
+    """The shipped font cut to `unicodes`, as WOFF2 at target; skipped when target already holds exactly them."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    if target.is_file():
+        with TTFont(target, lazy=True) as existing:
+            if existing.flavor == "woff2" and set(existing.getBestCmap()) == unicodes:
+                return
+    font = TTFont(FONT_SOURCE, recalcTimestamp=False)
     options = subset.Options()
     options.name_IDs = ["*"]  # keeps the copyright and licence fields the OFL asks for
     options.notdef_outline = True
     options.layout_features = ["kern", "palt", "halt"]
     options.desubroutinize = True  # lets WOFF2's Brotli find the repeats itself: smaller
     subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=used - missing)
+    subsetter.populate(unicodes=unicodes)
     subsetter.subset(font)
     font.flavor = "woff2"
     target.parent.mkdir(parents=True, exist_ok=True)
     font.save(target)
-    shutil.copyfile(FONT_LICENCE, site / WEB_FONT_LICENCE)

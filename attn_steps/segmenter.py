@@ -19,17 +19,23 @@ model (HMM=True); that is out of scope here: a run no dictionary word covers
 falls back to single characters.
 
 The dictionary is cut from jieba's `dict.txt` (MIT licence, shipped with the
-jieba package), deterministically and without network: the BUDGET most frequent
-words, plus every word that occurs anywhere in the chapters' sentences or the
-book's 苹果 corpus (so they have exactly the candidates they have in jieba), keeping jieba's total
-count so every log-probability is jieba's own. `attn_steps/web/segmenter.js` is
+jieba package), deterministically and without network: every word jieba counted
+at least MIN_COUNT times, plus every word that occurs anywhere in the chapters'
+sentences or the book's 苹果 corpus (so they have exactly the candidates they have
+in jieba), keeping jieba's total count so every log-probability is jieba's own.
+`to_json` packs it for the wire: the words grouped by length with no separators,
+each group's counts from the largest down as differences (tools/make_segmenter_dict.py
+measures the choice). `lone_runs` finds where a cut fell back to single characters,
+which the page flags: the word may be one the site's dictionary left out. `attn_steps/web/segmenter.js` is
 the same code for the browser, function for function (camelCase names).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib.util
+import itertools
 import math
 import re
 from collections.abc import Mapping
@@ -42,8 +48,9 @@ from types import MappingProxyType
 HAN = re.compile("([\u4E00-\u9FD5a-zA-Z0-9+#&\\._%\\-]+)")
 SKIP = re.compile(r"(\r\n|\s)")
 ENG = re.compile("[a-zA-Z0-9]")
+HAN_CHAR = re.compile("[\u4E00-\u9FD5]")
 
-BUDGET = 16_000  # most frequent words kept besides the corpus's; see tools/make_segmenter_dict.py
+MIN_COUNT = 50  # every word jieba counted this often is kept (52 178 words); see tools/make_segmenter_dict.py
 SOURCE = "jieba 0.42.1 dict.txt (MIT licence)"
 # jieba's LICENSE (github.com/fxsjy/jieba; the wheel ships none): the MIT licence asks that its notice
 # go with every substantial portion, so the site's dictionary table carries it.
@@ -68,7 +75,7 @@ COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM, DAMAGES OR OTHER LIABILITY, WHETHER
 IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT OF OR IN
 CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE."""
 # The sentences the chapters segment besides the corpus's (tests/test_segmenter.py finds them in
-# the notebooks and fails when one is missing here): their words are kept whatever the budget.
+# the notebooks and fails when one is missing here): their words are kept whatever their counts.
 CHAPTER_SENTENCES = ("我喜欢的水果是橙子和苹果", "我爱我的家", "相比苹果我更加喜欢国产的华为", "我的苹果手机没电了。",
                      "我想吃酸菜鱼", "鱼菜酸吃想我", "我想吃酸菜肉")
 
@@ -81,6 +88,8 @@ class Dictionary:
     total: int  # sum of the counts of jieba's full dict.txt, so log P(word) is jieba's
     words: tuple  # the words kept (count > 0), in the order they were given
     source: str = SOURCE
+    keep: tuple = ()  # the words the book's sentences use: kept whatever their counts
+    min_count: int | None = None  # trim's threshold; None for a dictionary given word by word
 
     @property
     def log_total(self) -> float:
@@ -261,33 +270,34 @@ def words_in(texts, entries) -> set[str]:
     return {w for w, _ in entries if w in inside}
 
 
-def trim(entries, total: int, budget: int = BUDGET, keep=()) -> Dictionary:
-    """The `budget` most frequent words (ties in file order) plus every word in `keep`, jieba's total kept.
+def trim(entries, total: int, min_count: int = MIN_COUNT, keep=()) -> Dictionary:
+    """Every word counted at least `min_count` times plus every word in `keep`, jieba's total kept.
 
-    The words keep their file order, so the same inputs give the same dictionary, byte for byte.
+    Words are ordered by length, then by count from the largest down, ties in file order: the
+    order to_json packs them in, so the same inputs give the same dictionary, byte for byte.
     """
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 0:
-        raise ValueError(f"budget must be a whole number ≥ 0, got {budget!r}")
+    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
+        raise ValueError(f"min_count must be a whole number ≥ 1, got {min_count!r}")
     latest = dict(entries)  # a repeated word counts as its last line, as in jieba
-    ranked = sorted(range(len(entries)), key=lambda i: (-entries[i][1], i))
-    chosen = {entries[i][0] for i in ranked[:budget]} | (set(keep) & set(latest))
-    seen: set[str] = set()
-    kept = []
-    for word, _ in entries:
-        if word in chosen and word not in seen:
-            seen.add(word)
-            kept.append((word, latest[word]))
-    source = f"{SOURCE}: the {budget} most frequent words and the {len(keep)} found in the book's sentences"
-    return prefix_dict(kept, total, source)
+    first = {}
+    for i, (word, _) in enumerate(entries):
+        first.setdefault(word, i)
+    book = tuple(sorted(set(keep) & set(latest), key=first.get))
+    below = [w for w in book if latest[w] < min_count]
+    chosen = [w for w, c in latest.items() if c >= min_count] + below
+    kept = [(w, latest[w]) for w in sorted(chosen, key=lambda w: (len(w), -latest[w], first[w]))]
+    source = (f"{SOURCE}: the {len(kept) - len(below)} words counted at least {min_count} times "
+              f"and {len(below)} rarer ones the book's sentences use")
+    return dataclasses.replace(prefix_dict(kept, total, source), keep=book, min_count=min_count)
 
 
 @functools.lru_cache(maxsize=1)
 def site_dictionary() -> Dictionary:
-    """The book's dictionary: BUDGET most frequent words of jieba's dict.txt plus every word of the book's sentences."""
+    """The book's dictionary: jieba's words counted at least MIN_COUNT times plus every word of the book's sentences."""
     from .corpus import apple_sentences
 
     entries, total = read_jieba_dict()
-    return trim(entries, total, BUDGET, words_in([*CHAPTER_SENTENCES, *apple_sentences()["text"]], entries))
+    return trim(entries, total, MIN_COUNT, words_in([*CHAPTER_SENTENCES, *apple_sentences()["text"]], entries))
 
 
 def full_dictionary() -> Dictionary:
@@ -297,6 +307,59 @@ def full_dictionary() -> Dictionary:
 
 
 def to_json(d: Dictionary) -> dict:
-    """What segmenter.js loads: the words and their counts, jieba's total, where they came from and its licence."""
-    return {"source": d.source, "licence": JIEBA_LICENCE, "total": d.total, "words": list(d.words),
-            "counts": [d.freq[w] for w in d.words]}
+    """What segmenter.js loads: pack_words of the words, their counts by length, jieba's total, source, licence.
+
+    The rarer words kept for the book's sentences (d.keep) are not marked: the page treats every word alike.
+    min_count and jieba_words (how many words dict.txt has) let the page say how much of jieba it holds.
+
+    counts[n] lists, for the words of length n (largest count first), the first count and then
+    how much each next count is smaller: small numbers, which gzip packs well.
+    """
+    words = sorted(d.words, key=lambda w: (len(w), -d.freq[w]))  # stable: trim's order is kept
+    counts = {}
+    for n, group in pack_words(words).items():
+        c = [d.freq[group[i : i + int(n)]] for i in range(0, len(group), int(n))]
+        counts[n] = ",".join(map(str, [c[0], *(a - b for a, b in zip(c, c[1:]))]))
+    return {"source": d.source, "licence": JIEBA_LICENCE, "total": d.total, "words": pack_words(words),
+            "counts": counts, "min_count": d.min_count, "jieba_words": len(dict(read_jieba_dict()[0]))}
+
+
+def from_json(data: dict) -> Dictionary:
+    """to_json's dictionary back, as segmenter.js's fromJson reads it."""
+    entries = []
+    for n in sorted(data["words"], key=int):  # as JavaScript orders the keys "1", "2", … "16"
+        group = data["words"][n]
+        c = list(itertools.accumulate((int(x) for x in data["counts"][n].split(",")), lambda a, b: a - b))
+        entries += zip(unpack_words({n: group}), c)
+    return dataclasses.replace(prefix_dict(entries, data["total"], data["source"]), min_count=data["min_count"])
+
+
+def pack_words(words) -> dict[str, str]:
+    """words -> {length: the words of that length run together}, each group in the given order."""
+    groups: dict[str, list[str]] = {}
+    for w in words:
+        groups.setdefault(str(len(w)), []).append(w)
+    return {n: "".join(ws) for n, ws in sorted(groups.items(), key=lambda kv: int(kv[0]))}
+
+
+def unpack_words(groups: dict[str, str]) -> list[str]:
+    """pack_words back: every group cut every n characters, shortest words first (as JavaScript orders the keys)."""
+    return [groups[n][i : i + int(n)] for n in sorted(groups, key=int) for i in range(0, len(groups[n]), int(n))]
+
+
+def lone_runs(block: dict) -> list[list[str]]:
+    """The runs of two or more single hanzi in a row that `explain`'s block was cut into.
+
+    There no dictionary word covers them together: they may be words of one
+    character each (我 / 想 / 吃), or a word the site's dictionary left out (散步 with
+    a smaller dictionary), or one jieba has no entry for at all.
+    """
+    runs, run = [], []
+    for w in [*block["words"], ""]:
+        if len(w) == 1 and HAN_CHAR.match(w):
+            run.append(w)
+            continue
+        if len(run) > 1:
+            runs.append(run)
+        run = []
+    return runs

@@ -3,10 +3,14 @@
 On the static site a reader types a sentence; the page segments it
 (segmenter.js) and needs X without a kernel. So at build time we export
 `embed(words, dim, context=False)` (each word embedded on its own, no
-neighbours) for every word of the segmenter's dictionary and for every
-character its fallback may produce (the GB2312 characters, which the site's
+neighbours) for the VECTOR_WORDS most frequent words of the segmenter's
+dictionary (and the rarer ones the book's sentences use) and for every
+character a word may be split into (the GB2312 characters, which the site's
 font draws, and printable ASCII), quantised to 16 bits with one scale per
 column: value ≈ scale[c] · q, q an integer in −32767..32767. `wordvecs.js` decodes it.
+Not every dictionary word: a row costs 20 bytes that gzip cannot shrink (the
+numbers look random), so 52 000 rows would be 1 MB; a rarer word is looked up
+character by character, and the page says so.
 
 Unlike the chapters' contextual tok2vec vectors, these are per word: 苹果 has
 one row whatever surrounds it. Chapter 4's trained head (context=False) needs
@@ -26,8 +30,10 @@ import pandas as pd
 from . import checks
 from .embeddings import REAL_SOURCE, STAND_IN_SOURCE, WIDTH, pipeline, unique_labels, use_trained_model, with_characters
 from .layers import layer_norm
+from .segmenter import pack_words, unpack_words
 
 LEVELS = 32767  # symmetric int16: −32767..32767, so 0 stays exactly 0
+VECTOR_WORDS = 8_000  # words with a row of their own; tools/make_segmenter_dict.py prints what it costs
 
 
 def word_vectors(words, dim: int = 10) -> np.ndarray:
@@ -60,6 +66,13 @@ def fallback_chars() -> list[str]:
     return chars
 
 
+def vector_words(d, n: int = VECTOR_WORDS) -> list[str]:
+    """The n most frequent words of dictionary d (ties in d's order) and every word of the book's sentences (d.keep),
+    in the order a packed table is read back (by length, then d's order)."""
+    top = set(sorted(d.words, key=lambda w: -d.freq[w])[:n]) | set(d.keep)
+    return unpack_words(pack_words([w for w in d.words if w in top]))  # the order the table's rows are read in
+
+
 def table_tokens(dictionary_words) -> list[str]:
     """The dictionary's words, then every fallback character that is not already one of them."""
     words = list(dictionary_words)
@@ -88,25 +101,32 @@ def dequantise(q: np.ndarray, scale) -> np.ndarray:
 
 
 def export_table(d, dim: int = 10) -> dict:
-    """The JSON the browser loads for dictionary d: scales and the rows as one base64 string.
+    """The JSON the browser loads for dictionary d: its words (packed), scales and the rows as one base64 string.
 
-    Rows follow d.words, then `extra` (the fallback characters that are no word),
-    so the table does not repeat the dictionary's words; vectors holds
-    rows·dim little-endian int16, row after row. wordvecs.js decodes it.
+    Rows follow vector_words(d), packed as segmenter.pack_words, then `extra` (the
+    fallback characters that are no such word); vectors holds rows·dim little-endian
+    int16, row after row. wordvecs.js decodes it.
     """
-    extra = table_tokens(d.words)[len(d.words):]
-    q, scale = quantise(word_vectors([*d.words, *extra], dim))
+    words = vector_words(d)
+    extra = table_tokens(words)[len(words):]
+    q, scale = quantise(word_vectors([*words, *extra], dim))
     source = REAL_SOURCE if use_trained_model(None) else STAND_IN_SOURCE
     return {"source": source, "context": False, "dim": int(dim), "dictionary_words": len(d.words),
-            "last_word": d.words[-1], "extra": "".join(extra), "scale": [float(s) for s in scale],
+            "words": pack_words(words), "extra": "".join(extra), "scale": [float(s) for s in scale],
             "vectors": base64.b64encode(q.tobytes()).decode("ascii")}
+
+
+def table_rows(table: dict, d) -> list[str]:
+    """The tokens of an exported table's rows, in order; refuses a table made for another dictionary."""
+    words = unpack_words(table["words"])
+    if table["dictionary_words"] != len(d.words) or not all(d.freq.get(w) for w in words):
+        raise ValueError("this vector table was exported for another dictionary: export it again from this one")
+    return [*words, *table["extra"]]
 
 
 def load_table(table: dict, d) -> pd.DataFrame:
     """The exported table back as a DataFrame (one row per token), as the browser reads it."""
-    if table["dictionary_words"] != len(d.words) or table["last_word"] != d.words[-1]:
-        raise ValueError("this vector table was exported for another dictionary: export it again from this one")
-    tokens = [*d.words, *table["extra"]]
+    tokens = table_rows(table, d)
     q = np.frombuffer(base64.b64decode(table["vectors"]), dtype="<i2").reshape(len(tokens), table["dim"])
     vectors = pd.DataFrame(dequantise(q, table["scale"]), index=pd.Index(tokens, name="token"))
     vectors.attrs["source"] = table["source"]
@@ -161,7 +181,8 @@ def export_head_table(head, d, held_out: pd.DataFrame | None = None) -> dict:
     settings = head.settings
     if settings["context"] or settings["self_attend"]:
         raise ValueError("only a head trained with context=False and self_attend=False reads one fixed query per word")
-    tokens = table_tokens(d.words)
+    words = vector_words(d)
+    tokens = table_tokens(words)
     X = layer_norm(word_vectors(tokens, settings["dim"]))  # (n, dim)
     if settings["chars"]:  # as training.features: each word's characters' mean joins its row
         X = with_characters(X, tokens, lambda letters: word_vectors(letters, settings["dim"]))
@@ -175,7 +196,7 @@ def export_head_table(head, d, held_out: pd.DataFrame | None = None) -> dict:
     bins = calibration(head.evaluate(held_out))[["lo", "hi", "sentences", "correct"]]
     return {"source": head.source, "head_id": head_id(head), "senses": list(SENSES), "target": TARGET,
             "b": float(p.b), "dim": 2, "calibration": bins.to_dict("records"),
-            "dictionary_words": len(d.words), "last_word": d.words[-1], "extra": "".join(tokens[len(d.words):]),
+            "dictionary_words": len(d.words), "words": pack_words(words), "extra": "".join(tokens[len(words):]),
             "scale": [float(x) for x in scale], "vectors": base64.b64encode(qs.tobytes()).decode("ascii")}
 
 

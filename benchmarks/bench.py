@@ -309,6 +309,7 @@ def measure_typing(site: Path, repeat: int = 5) -> dict:
 def explorer_figures(site: Path | None) -> list[Figure]:
     """The explorer's weight, and how fast it redraws every stage after a change, in headless Chromium."""
     from attn_steps import explorer
+    from attn_steps import segmenter as sg
 
     code = sum(len(part.encode()) for part in explorer.shipped_code()) / 1000
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode()) / 1000
@@ -328,6 +329,11 @@ def explorer_figures(site: Path | None) -> list[Figure]:
     return figures + [
         Figure("typing, chapter 2: tables on the wire (gzip)", wire["segmenter-dict.json"] + wire["wordvecs-d10.json"], "kB", "≤ 600"),
         Figure("typing, chapter 4: tables on the wire (gzip)", wire["segmenter-dict.json"] + wire["head-ch4.json"], "kB", "≤ 600"),
+        Figure("typing: words in the segmenter's dictionary (jieba's counted ≥ 50 times; 16 000 before)",
+               len(sg.site_dictionary().words), "words"),
+        Figure("typing: its table on the wire (gzip)", wire["segmenter-dict.json"], "kB", ""),
+        Figure("typing: the rest of GB2312's first level, fetched for a typed character the site's font lacks",
+               (site / "_static" / "NotoSansCJKsc-Regular-rest.woff2").stat().st_size / 1000, "kB", "≤ 600"),
         Figure("typing: keystroke to every stage redrawn, 12 characters", typed[12], "ms", "≤ 50"),
         Figure("typing: keystroke to every stage redrawn, 100 characters", typed[100], "ms", "≤ 300"),
         Figure("chapter 2 HTML (was 1.7 MB with the PNG animation)", chapter2, "MB", "< 1.7"),

@@ -126,6 +126,19 @@ def test_javascript_refuses_bad_input_with_a_message(page):
     errors = page.execute_script("""
       const tries = [() => AttnSegmenter.cut(42, window.dict), () => AttnSegmenter.cut("苹果", {}),
                      () => AttnSegmenter.prefixDict(["苹 果"], [3], 10),
-                     () => AttnWordVecs.loadTable({dictionary_words: 1, last_word: "x"}, window.dict)];
+                     () => AttnWordVecs.loadTable({dictionary_words: 1, words: {2: "苹果"}}, window.dict),
+                     () => AttnWordVecs.loadTable({dictionary_words: window.dict.words.length, words: {2: "苹菓"}}, window.dict)];
       return tries.map((f) => { try { f(); return null; } catch (e) { return e.message; } });""")
-    assert all(errors) and "another dictionary" in errors[-1]
+    assert all(errors) and "another dictionary" in errors[-1] and "another dictionary" in errors[-2]
+
+
+def test_everyday_words_are_whole_and_lone_characters_flagged_as_in_python(page):
+    """If this broke, the site would cut 散步 into 散 / 步 (or 饭馆 into 饭 / 馆), or flag other runs of
+    single characters than segmenter.py's lone_runs, so stage 0's note would not match its table."""
+    d = sg.site_dictionary()
+    texts = ["我们去散步吧", "这家饭馆很好吃", "我想吃酸菜鱼，奥利给！", *chapter_sentences(), *AWKWARD]
+    theirs = page.execute_script("return arguments[0].map((t) => AttnSegmenter.explain(t, window.dict)"
+                                 ".map((r) => [r.words, AttnSegmenter.loneRuns(r)]));", texts)
+    ours = [[[b["words"], sg.lone_runs(b)] for b in sg.explain(t, d)] for t in texts]
+    assert theirs == ours
+    assert "散步" in theirs[0][0][0] and "饭馆" in theirs[1][0][0] and theirs[2][2][1] == [["奥", "利", "给"]]

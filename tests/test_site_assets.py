@@ -11,6 +11,7 @@ same figures, and with --browser measures them in headless Chromium.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 from pathlib import Path
 
@@ -73,6 +74,30 @@ def test_site_ships_the_web_font_as_a_woff2_subset():
     assert font.stat().st_size < 400_000
     assert not list(SITE.rglob("*.otf")), "the full OTF is copied to the site"
     assert (SITE / "_static" / "NotoSansCJKsc-OFL.txt").is_file(), "the font's licence must travel with it"
+
+
+REST_FONT_LIMIT = 600_000  # GB2312's first level, fetched only when a reader types a character that needs it
+
+
+def test_the_rest_of_gb2312s_first_level_ships_as_a_second_woff2_with_its_unicode_range():
+    """If this broke, a typed common character the site's subset lacks would be a box for a reader
+    with no Chinese font (in neither file), a box or a needless download because the rule's
+    unicode-range does not match the file, or that file would cost more than its budget."""
+    rule = json.loads((SITE / "_static" / "NotoSansCJKsc-Regular-rest.json").read_text(encoding="utf-8"))
+    rest = SITE / rule["file"]
+    assert rest.read_bytes()[:4] == b"wOF2" and rest.stat().st_size == rule["bytes"] <= REST_FONT_LIMIT
+    with TTFont(rest) as r, TTFont(web_font()) as site, TTFont(SHIPPED_FONT) as full:
+        rest_cmap, site_cmap, full_cmap = set(r.getBestCmap()), set(site.getBestCmap()), set(full.getBestCmap())
+    left_out = {ord(c) for c in rule["left_out"]}
+    assert rest_cmap | site_cmap | left_out == {c for c in full_cmap if in_font_range(chr(c))}
+    assert not rest_cmap & site_cmap and not left_out & (rest_cmap | site_cmap) and len(rest_cmap) == rule["characters"]
+    assert all(0xD8 <= chr(c).encode("gb2312")[0] <= 0xF7 for c in left_out), "only GB2312's second level is left out"
+    ranges = [tuple(int(x, 16) for x in part.strip()[2:].split("-")) for part in rule["unicode_range"].split(",")]
+    assert {c for r in ranges for c in range(r[0], r[-1] + 1)} == rest_cmap
+    assert rule["family"] in cjk_css() and rule["local"] and all(loc in cjk_css() for loc in rule["local"])
+    print(f"\nthe rest of GB2312's first level: {len(rest_cmap)} characters, {rest.stat().st_size / 1000:.0f} kB "
+          f"(budget {REST_FONT_LIMIT // 1000} kB), fetched only when a typed character needs it; "
+          f"{len(left_out)} second-level ones left out")
 
 
 @every_page

@@ -288,3 +288,109 @@ def test_bad_input_gets_a_short_message_and_the_page_keeps_working(driver, base,
     ok = driver.execute_async_script(TYPE, root, "我用苹果手机拍照", "book")
     assert ok["message"] is None and ok["tokens"]
     assert browser.console_errors(driver) == []
+
+
+LONE = "const n = arguments[0].querySelector('[data-role=lone-note]'); return n ? n.textContent : '';"
+
+
+def test_stage_0_cuts_everyday_words_whole_and_says_where_a_word_may_be_missing(driver, base, tables):
+    """If this broke, the page would cut 散步 or 饭馆 into characters and show log P tables that make
+    jieba's method look wrong, or split a word the site's dictionary lacks (遛狗: in jieba's full
+    dictionary, counted 3 times; 吃瓜: not in jieba) without saying why in stage 0."""
+    d = tables[0]
+    root = open_explorer(driver, base, CHAPTER2)
+    for text, whole in (("我们去散步吧", "散步"), ("这家饭馆很好吃", "饭馆")):
+        typed = driver.execute_async_script(TYPE, root, text, "book")
+        assert whole in typed["words"] and typed["words"] == sg.cut(text, d)
+        assert driver.execute_script(LONE, root) == ""
+    for text, run in (("我们去遛狗吧", "「去」「遛」「狗」「吧」"), ("我们去吃瓜吧", "「去」「吃」「瓜」「吧」")):
+        typed = driver.execute_async_script(TYPE, root, text, "book")
+        note = driver.execute_script(LONE, root)
+        assert typed["words"] == sg.cut(text, d) and note.startswith(run), note
+        assert "本站的词典没带上它" in note and "jieba 的词典里也没有它" in note
+        assert f"共 {len(d.words):,} 个" in note and f"词频至少 {d.min_count} 的" in note
+    seg = root.find_element(By.CSS_SELECTOR, "[data-role=segmentation]")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", seg)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    seg.screenshot(str(SHOTS / "chapter2-lone-note.png"))
+    assert browser.console_errors(driver) == []
+
+
+REST_RULE = SITE / "_static" / "NotoSansCJKsc-Regular-rest.json"
+FAMILY = '32px "Attn Steps CJK"'
+# Ink of one character drawn on a canvas in a font stack; a box (.notdef) when no font has it.
+INK = """
+const [text, font] = arguments;
+const c = document.createElement("canvas"); c.width = c.height = 48;
+const ctx = c.getContext("2d"); ctx.font = font; ctx.textBaseline = "top"; ctx.fillText(text, 4, 4);
+return Array.from(ctx.getImageData(0, 0, 48, 48).data.filter((_, i) => i % 4 === 3)).join(",");
+"""
+
+
+def rare_character() -> str:
+    """A GB2312 hanzi that no page of the site shows: the first one in the rest font's unicode-range."""
+    spec = json.loads(REST_RULE.read_text(encoding="utf-8"))["unicode_range"]
+    first = min(int(part.strip()[2:].split("-")[0], 16) for part in spec.split(",")
+                if int(part.strip()[2:].split("-")[0], 16) >= 0x4E00)
+    return chr(first)
+
+
+@pytest.fixture()
+def fresh_driver(base):
+    """A browser of its own: the others have typed sentences whose characters fetched the font already."""
+    with browser.chromium(1280, 1400) as d:
+        yield d
+
+
+def test_a_rare_typed_character_is_drawn_with_the_rest_of_the_font_and_exported_with_it(fresh_driver, base, tmp_path):
+    """If this broke, a reader with no Chinese font who types a common character the site's font
+    subset lacks would see a box on the page and in the downloaded PNG, or every reader would
+    download the rest of GB2312's first level (about 0.5 MB) without typing such a character."""
+    driver = fresh_driver
+    c = rare_character()
+    rest = lambda: [r.url for r in browser.requests(driver) if "NotoSansCJKsc-Regular-rest.woff2" in r.url]  # noqa: E731
+    root = open_explorer(driver, base, CHAPTER2)
+    assert driver.execute_script(INK, c, "32px monospace") == driver.execute_script(INK, "\ue000", "32px monospace"), \
+        "this Chromium has a Chinese system font: the test would not see a box"
+    driver.execute_async_script(TYPE, root, "我的苹果手机没电了", "book")
+    time.sleep(0.5)
+    assert rest() == [], "the rest of the font was fetched for characters the site's subset has"
+    # The network slowed, so the font is still on its way when the PNG is asked for: export must wait for it.
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 800,
+                                                                 "downloadThroughput": 2_000_000, "uploadThroughput": -1})
+    driver.execute_cdp_cmd("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path)})
+    try:
+        driver.execute_script("""
+          const [c, family] = arguments;
+          const toBlob = HTMLCanvasElement.prototype.toBlob;
+          window.fontAtExport = [];
+          HTMLCanvasElement.prototype.toBlob = function (...a) {
+            window.fontAtExport.push(document.fonts.check(family, c)); return toBlob.apply(this, a); };""", c, FAMILY)
+        typed = driver.execute_async_script(TYPE, root, f"我的{c}字", "book")
+        assert c in "".join(typed["tokens"]) and driver.execute_script("return document.fonts.check(arguments[0], arguments[1])", FAMILY, c) is False
+        button = root.find_element(By.CSS_SELECTOR, "[data-export=weights][data-format=png]")
+        driver.execute_script("arguments[0].click()", button)
+        for _ in range(200):
+            if (tmp_path / "attention-weights.png").is_file():
+                break
+            time.sleep(0.1)
+    finally:
+        driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": False, "latency": 0,
+                                                                     "downloadThroughput": -1, "uploadThroughput": -1})
+    assert driver.execute_script("return window.fontAtExport") == [True], "the PNG was drawn before the font arrived"
+    assert len(rest()) == 1
+    drawn, box = (driver.execute_script(INK, c, f"{FAMILY}, monospace"), driver.execute_script(INK, c, "32px monospace"))
+    assert drawn != box and any(v != "0" for v in drawn.split(","))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    (SHOTS / "rare-character-download.png").write_bytes((tmp_path / "attention-weights.png").read_bytes())
+    root.find_element(By.CSS_SELECTOR, "[data-role=segmentation]").screenshot(str(SHOTS / "rare-character-stage0.png"))
+    assert driver.execute_script(FONT_NOTE, root) == ""
+    second = json.loads(REST_RULE.read_text(encoding="utf-8"))["left_out"][0]  # GB2312's second level: not shipped
+    driver.execute_async_script(TYPE, root, f"我的{second}字", "book")
+    assert driver.execute_script(FONT_NOTE, root).startswith(f"「{second}」是 GB2312 第二级的字")
+    assert rest() == [], "a second-level character is in neither file: nothing to fetch"
+    assert browser.console_errors(driver) == []
+
+
+FONT_NOTE = "const n = arguments[0].querySelector('[data-role=font-note]'); return n ? n.textContent : '';"

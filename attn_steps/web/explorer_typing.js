@@ -8,8 +8,8 @@
  * pays nothing), and from then on every keystroke:
  *
  *   stage 0   cuts the text: by character, by the book's segmenter (segmenter.js,
- *             whose DAG, log-probabilities and route are drawn), or by the browser's
- *             Intl.Segmenter, a black box to compare with;
+ *             whose DAG, log-probabilities and route are drawn, with explorer_stage0.js's notes),
+ *             or by the browser's Intl.Segmenter, a black box to compare with;
  *   X         looks each word up in the per-word table (embed(word, context=False));
  *             a word the table lacks is split into characters it has, and a character
  *             in no table is marked on the page and left out, never given zeros;
@@ -25,14 +25,13 @@
 (function () {
   "use strict";
   if (window.AttnTyping) return;
-  const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport;
+  const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport, Stage0 = window.AttnStage0;
   const MODES = [["book", "本书的分词器"], ["char", "按字"], ["intl", "浏览器的 Intl.Segmenter"]];
   const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
   const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
 
   // ---- the tables: fetched once per page, whichever explorer asks first ----------
-
   // The site's root: Sphinx writes it on <html data-content_root>; older themes have documentation_options.js.
   function siteRoot() {
     const root = document.documentElement.dataset.content_root;
@@ -124,7 +123,7 @@
         </div>
         <p class="ae-type-note" data-role="typed-note">${head
           ? "在浏览器里算：先切词，再查每个词的两个数（训练后的头对这个词的分数和投票），不用内核。"
-          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表。</p>
+          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表；本站字体里没有的常用字（GB2312 第一级），显示时才下载它们的字形（系统里有中文字体就不下载）。</p>
         <p class="ae-message" data-role="typed-message" role="status" hidden></p>
         <details class="ae-seg" data-role="segmentation" open hidden><summary>第 0 步：分词</summary><div></div></details>
         ${head ? '<div class="ae-head-run" data-role="head-run" hidden></div>' : ""}`;
@@ -171,6 +170,7 @@
     }
 
     run(text, since) {
+      Stage0.addRestFont(siteRoot());
       const refusal = this.refuse(text);
       if (refusal) {  // nothing stale stays on the page: the explorer goes back to the page's sentence
         this.clear(text.length > 0);
@@ -225,7 +225,7 @@
                       x_note: "每个词单独查表（context=False），不是本章的 tok2vec 向量" });
       }
       const notes = [];
-      if (split.length) notes.push(`词表里没有 ${split.map((w) => `「${w}」`).join("")}，按字拆开查。`);
+      if (split.length) notes.push(`词向量表里没有 ${split.map((w) => `「${w}」`).join("")}（它只收最常见的 ${rows.words.toLocaleString("en-US")} 个词和单字），按字拆开查。`);
       if (missing.length) notes.push(`${[...new Set(missing)].map((c) => `「${c}」`).join("")}不在任何表里，下面的计算不含它。`);
       this.state.message = message;
       this.say([message, ...notes].filter(Boolean).join(" "));
@@ -246,8 +246,8 @@
       else if (this.mode === "intl") how = "<p>浏览器自带的 Intl.Segmenter（granularity: \"word\"）切的：看不到它为什么这样切，拿来和本书的分词器比一比。</p>";
       else how = '<p class="ae-type-note">每一段汉字（或字母、数字）：从每个字开始、词典里有的词和它的 log P（log 词频 − log 总数）；' +
         "右栏是从这个字到末尾最好路线的得分（从后往前动态规划：每个候选词的 log P 加上它后面那一格的得分，取最大的）。蓝框是选中的路线；标点和空格不查词典。</p>" +
-        Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r)).join("");
-      body.innerHTML = result + how;
+        Seg.explain(text, this.tables.dict).filter((r) => r.by_dictionary).map((r) => this.dagTable(r) + Stage0.loneNote(r, this.tables.dict)).join("");
+      body.innerHTML = result + how + Stage0.fontNote(text);
       box.hidden = false;
     }
 

@@ -5,7 +5,7 @@
  * the highest sum of log P(word), by dynamic programming from the end; ties go
  * to the longer word), follow (the words along it, single Latin letters and
  * digits joined), blocks (what is cut by the dictionary, what stays a token of
- * its own), cut and explain. Python's snake_case names are camelCase here
+ * its own), cut and explain; loneRuns (where a cut fell back to single characters). Python's snake_case names are camelCase here
  * (prefix_dict -> prefixDict, log_prob -> logProb); the keys of explain's
  * records are the Python ones. jieba's HMM for unknown words is out of scope:
  * a run no word covers falls back to single characters.
@@ -26,6 +26,7 @@
   const SKIP = /(\r\n|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])/;
   const SKIP_START = /^(\r\n|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000])/;
   const ENG = /^[a-zA-Z0-9]/;
+  const HAN_CHAR = new RegExp(`^[${RANGE}]$`);
 
   // {words, counts, total, source} (segmenter.py's to_json) -> a prefix dictionary.
   function prefixDict(words, counts, total, source) {
@@ -46,8 +47,26 @@
     return { freq, total, words: kept, source: source || "", logTotal: Math.log(total) };
   }
 
+  // segmenter.py's pack_words back: {length: the words of that length run together} -> words.
+  function unpackWords(groups) {
+    const words = [];
+    for (const [n, group] of Object.entries(groups)) {
+      const chars = Array.from(group), len = Number(n);
+      for (let i = 0; i < chars.length; i += len) words.push(chars.slice(i, i + len).join(""));
+    }
+    return words;
+  }
+
+  // to_json's packed table: words grouped by length, each group's counts as the first count
+  // and then how much each next one is smaller.
   function fromJson(data) {
-    return prefixDict(data.words, data.counts, data.total, data.source);
+    const counts = [];
+    for (const n of Object.keys(data.words)) {
+      let c = 0;
+      data.counts[n].split(",").forEach((x, i) => { c = i ? c - Number(x) : Number(x); counts.push(c); });
+    }
+    return Object.assign(prefixDict(unpackWords(data.words), counts, data.total, data.source),
+                         { minCount: data.min_count, jiebaWords: data.jieba_words });
   }
 
   // For each position k, the inclusive ends j of every word sentence[k..j]; [k] when none.
@@ -149,7 +168,20 @@
     });
   }
 
-  const api = { prefixDict, fromJson, dag, logProb, route, follow, blocks, cut, explain };
+  // The runs of two or more single hanzi in a row in one explain record's words: no dictionary word
+  // covers them together (one-character words, or a word the dictionary lacks).
+  function loneRuns(record) {
+    const runs = [];
+    let run = [];
+    for (const w of [...record.words, ""]) {
+      if (w.length === 1 && HAN_CHAR.test(w)) { run.push(w); continue; }
+      if (run.length > 1) runs.push(run);
+      run = [];
+    }
+    return runs;
+  }
+
+  const api = { prefixDict, fromJson, unpackWords, loneRuns, dag, logProb, route, follow, blocks, cut, explain };
   if (typeof module === "object" && module.exports) module.exports = api;
   else root.AttnSegmenter = Object.freeze(api);
 })(typeof globalThis !== "undefined" ? globalThis : this);

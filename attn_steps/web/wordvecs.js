@@ -1,7 +1,8 @@
 /* attn_steps word vectors in the browser: attn_steps/wordvecs.py's load_table and lookup.
  *
- * The table (exported at build time by wordvecs.export_table) holds, for every
- * word of the segmenter's dictionary and every fallback character, its vector
+ * The table (exported at build time by wordvecs.export_table) holds, for the
+ * dictionary's most frequent words (listed in the table, packed as segmenter.js's
+ * unpackWords reads them) and every fallback character, its vector
  * from embed(word, dim, context=False) as little-endian int16 with one scale
  * per column: value = q · scale[c]. Per word, no context: unlike the chapters'
  * tok2vec vectors, 苹果 has one row whatever surrounds it.
@@ -20,17 +21,19 @@
   }
 
   // table (the exported JSON) and d (AttnSegmenter.fromJson of the same dictionary) ->
-  // {tokens, index: Map token -> row, dim, values: Float64Array rows·dim, source}.
+  // {tokens, index: Map token -> row, dim, values: Float64Array rows·dim, source, words: how many are words}.
   function loadTable(table, d) {
-    if (table.dictionary_words !== d.words.length || table.last_word !== d.words[d.words.length - 1]) {
+    const Seg = root.AttnSegmenter || require("./segmenter.js");  // a page loads both; Node needs the file
+    const words = Seg.unpackWords(table.words);
+    if (table.dictionary_words !== d.words.length || !words.every((w) => d.freq.get(w))) {
       throw new Error("this vector table was exported for another dictionary: export it again from this one");
     }
-    const tokens = [...d.words, ...Array.from(table.extra)];
+    const tokens = [...words, ...Array.from(table.extra)];
     const bytes = base64Bytes(table.vectors), view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const dim = table.dim, values = new Float64Array(tokens.length * dim);
     if (bytes.byteLength !== values.length * 2) throw new Error("the vector table is truncated");
     for (let i = 0; i < values.length; i++) values[i] = view.getInt16(2 * i, true) * table.scale[i % dim];
-    return { tokens, index: new Map(tokens.map((t, i) => [t, i])), dim, values, source: table.source };
+    return { tokens, index: new Map(tokens.map((t, i) => [t, i])), dim, values, source: table.source, words: words.length };
   }
 
   // words -> {X: one array of dim numbers per word (null when the table lacks it), missing: positions}.
