@@ -77,7 +77,7 @@ CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE."""
 # The sentences the chapters segment besides the corpus's (tests/test_segmenter.py finds them in
 # the notebooks and fails when one is missing here): their words are kept whatever their counts.
 CHAPTER_SENTENCES = ("我喜欢的水果是橙子和苹果", "我爱我的家", "相比苹果我更加喜欢国产的华为", "我的苹果手机没电了。",
-                     "我想吃酸菜鱼", "鱼菜酸吃想我", "我想吃酸菜肉")
+                     "我想吃酸菜鱼", "鱼菜酸吃想我", "我想吃酸菜肉", "橙子", "香蕉", "电脑")
 
 
 @dataclass(frozen=True)

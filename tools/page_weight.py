@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SITE = ROOT / "_build" / "html"
 
 PAGE_LIMIT = 2_000_000  # bytes sent on a page's first load
-SITE_LIMIT = 15_000_000  # bytes on disk for the whole site, uncompressed
+SITE_LIMIT = 16_000_000  # bytes on disk for the whole site, uncompressed (issue 23: 16 MB with the poet's weights)
 
 # What static hosts compress on the fly; everything else is sent as stored.
 COMPRESSED_TYPES = {".html", ".css", ".js", ".json", ".svg", ".txt", ".map", ".xml", ".inv"}

@@ -42,7 +42,7 @@
   function fontNote(text) {
     const rare = [...new Set(Array.from(text))].filter((c) => restRule && restRule.left_out.includes(c));
     return rare.length ? `<p class="ae-type-note" data-role="font-note">${rare.map((c) => `「${esc(c)}」`).join("")}` +
-      "是 GB2312 第二级的字（较少用）。本站的字体没有带上这一级：带上它，整个网站就超过 15 MB 的预算了。系统里没有中文字体时，它显示成方框。</p>" : "";
+      "是 GB2312 第二级的字（较少用）。本站的字体没有带上这一级：带上它，整个网站就超过 16 MB 的预算了。系统里没有中文字体时，它显示成方框。</p>" : "";
   }
 
   window.AttnStage0 = Object.freeze({ addRestFont, loneNote, fontNote });
