@@ -28,6 +28,26 @@ ROLES = {
     "punctuation": "every position that can see a ，or 。 → all of them",
     "start token": "every character → <s>",
 }
+# What the pages call each role: a short name (the widget's labels, the chapter's table) and, in prose, what it means.
+ROLE_NAMES = {
+    "previous character": "前一字",
+    "same column, previous line": "上句同列",
+    "parallel position (对仗)": "对仗",
+    "rhyme": "韵脚",
+    "rhyme, one before": "韵脚前",
+    "punctuation": "标点",
+    "start token": "起始符",
+}
+ROLE_MEANINGS = {
+    "previous character": "每个字看它前面的那个字",
+    "same column, previous line": "一行的每个字看上一行同一列的字",
+    "parallel position (对仗)": "一联下句的每个字看上句同一列的字",
+    "rhyme": "偶数行的末字看上一个偶数行的末字",
+    "rhyme, one before": "偶数行末字之前的那个字看上一个偶数行的末字：下一个字就要押韵",
+    "punctuation": "每个字看前面所有的逗号和句号",
+    "start token": "每个字看开头记号 `<s>`",
+}
+CLEAR_MARGIN = 3.0  # a role is named for a head only when its score is ≥ 3× both baselines
 
 
 def form(poem: str) -> tuple[int, int] | None:

@@ -28,25 +28,15 @@ import numpy as np
 
 from . import explorer
 from .poet import DATA, Poet, dequantise, load_poet, read_weights
+from .head_roles import CLEAR_MARGIN, ROLE_NAMES
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
-SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "poet_math.js",
-           "poet_head.js", "poet_view.js")
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "explorer_stage0.js",
+           "poet_math.js", "poet_head.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
-# head_roles' English role names, as the page labels them.
-ROLE_NAMES = {
-    "previous character": "前一字",
-    "same column, previous line": "上句同列",
-    "parallel position (对仗)": "对仗",
-    "rhyme": "韵脚",
-    "rhyme, one before": "韵脚前",
-    "punctuation": "标点",
-    "start token": "起始符",
-}
-CLEAR_MARGIN = 3.0  # a role is named only when its score is ≥ 3× both baselines (issue 22 §3)
 
 
 def weights_file(folder=None) -> Path:

@@ -178,7 +178,7 @@ def test_writing_shows_each_step_and_a_head_opens_on_its_stages(page):
     driver.execute_script("document.querySelector('[data-attn-poet] [data-stop]').click();"
                           "document.querySelector('[data-attn-poet] td[data-stage=X][data-row=\"0\"][data-col=\"3\"]').click()")
     prov = driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=prov-body]').textContent")
-    assert "LayerNorm" in prov and "第 2 层" in prov
+    assert "LayerNorm" in prov and "第 1 层" in prov  # layers and heads counted from 0, as run.heads and the chapter count them
     csv = driver.execute_async_script("""
 const done = arguments[arguments.length - 1], made = URL.createObjectURL;
 URL.createObjectURL = (blob) => { URL.createObjectURL = made; blob.text().then(done); return made(blob); };

@@ -28,10 +28,10 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
       data, tokens, X: st.X, W: model.heads[layer][head], stages: st,
       settings: { query: T - 1, scale: true, temperature: 1 },
       mask: Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => j <= i)),
-      x_note: data.x_note, source_short: `第 ${layer + 1} 层的输入经 LayerNorm`,
+      x_note: data.x_note, source_short: `第 ${layer} 层的输入经 LayerNorm`,
       explainX: (i, j) => (j === C
         ? `<p>X[${esc(tokens[i])}, ${j}] = 1：每一行最后加的常数 1。W 的最后一行是偏置，乘这个 1 就把偏置加进了 Q、K、V。</p>`
-        : `<p>X[${esc(tokens[i])}, ${j}] = ${S.fmt(st.X[i][j])}：第 ${layer + 1} 层的输入（词嵌入 + 位置嵌入` +
+        : `<p>X[${esc(tokens[i])}, ${j}] = ${S.fmt(st.X[i][j])}：第 ${layer} 层的输入（词嵌入 + 位置嵌入` +
           `${layer ? `，再经过前 ${layer} 层的注意力和 MLP` : ""}）在「${esc(tokens[i])}」这一行经过 LayerNorm：` +
           `减去这一行的平均，除以标准差，再乘增益、加偏移（ln_1 学到的两组数）。</p>`),
     };
@@ -44,7 +44,7 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
     const note = cached
       ? `KV 缓存：X、K、V 的前 ${T - 1} 行（灰底）是前几步算好存下的，这一步只算最后一行「${esc(ctx.tokens[T - 1])}」（蓝框），Q 也只要这一行。`
       : `没有缓存：每写一个字，X、Q、K、V 的全部 ${T} 行都重新算一遍。`;
-    return `<div class="ap-head-title"><b>第 ${layer + 1} 层 · 第 ${head + 1} 个头</b>${role ? ` <span class="ap-role">${esc(role)}</span>` : ""}` +
+    return `<div class="ap-head-title"><b>第 ${layer} 层 · 头 ${head}</b>${role ? ` <span class="ap-role">${esc(role)}</span>` : ""}` +
       ` <button type="button" data-action="close-head" title="收起">×</button></div><p class="ap-cache-note">${note}</p>` +
       N.html(stops) + `<div class="ae-body"><div class="ae-strip" data-role="strip">` +
       stageRows.map((s) => S.panelHTML(ctx, s, { rowClass })).join("") +

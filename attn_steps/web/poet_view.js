@@ -106,6 +106,9 @@
       const root = siteRoot(), status = this.el.status;
       if (root === null) return Promise.reject(new Error("这里找不到网站的权重文件：小诗人只在构建好的网站上运行。"));
       const base = new URL(this.data.folder, root).href;
+      // The poet may write any of its 3,000 characters, most of them absent from the web font the pages
+      // carry: on the book's site (its cjk.css is on the page), add the rest of the font as stage 0 does.
+      if (window.AttnStage0 && document.querySelector('link[href*="_static/cjk.css"]')) window.AttnStage0.addRestFont(root);
       status.textContent = "正在下载小诗人的权重……";
       this.loading = fetch(base + "poet.json").then((r) => { if (!r.ok) throw new Error(`权重清单下载失败（HTTP ${r.status}）`); return r.json(); })
         .then((manifest) => {
@@ -229,11 +232,11 @@
       const c = this.data.config, chars = H.labels(this.tokensUpTo(t + 1));
       let html = "";
       for (let l = 0; l < c.n_layer; l++) {
-        html += `<div class="ap-layer"><span class="ap-layer-name">第 ${l + 1} 层</span>`;
+        html += `<div class="ap-layer"><span class="ap-layer-name">第 ${l} 层</span>`;
         for (let j = 0; j < c.n_head; j++) {
           const role = (this.data.roles[`${l},${j}`] || []).join("、"), row = rows[l][j];
-          html += `<button type="button" class="ap-cell" data-cell="${l},${j}" title="第 ${l + 1} 层第 ${j + 1} 个头${role ? "：" + esc(role) : ""}">` +
-            `<span class="ap-cell-name">头 ${j + 1}${role ? ` <i>${esc(role)}</i>` : ""}</span><span class="ap-row">` +
+          html += `<button type="button" class="ap-cell" data-cell="${l},${j}" title="第 ${l} 层 · 头 ${j}${role ? "：" + esc(role) : ""}">` +
+            `<span class="ap-cell-name">头 ${j}${role ? ` <i>${esc(role)}</i>` : ""}</span><span class="ap-row">` +
             row.map((v, k) => `<span style="background:${window.AttnStage.colours(this.data, v, "prob", 1)[0]}" title="${esc(chars[k])} ${v.toFixed(2)}"></span>`).join("") +
             `</span></button>`;
         }
