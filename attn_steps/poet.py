@@ -378,6 +378,22 @@ class Poet:
             pending = [(yield x @ p["transformer.wte.weight"].T)]
 
 
+def quantise(params: dict) -> dict[str, np.ndarray]:
+    """Parameters → the arrays weights.npz stores: each matrix as int8 rows (NAME.q) with one float32 scale per row
+    (NAME.scale, the row's largest magnitude / 127), each vector as float32 (NAME). `dequantise` reads them back."""
+    out = {}
+    for name, w in params.items():
+        w = np.asarray(w, dtype=np.float64)
+        if w.ndim == 2:
+            scale = np.abs(w).max(axis=1) / 127.0
+            scale[scale == 0] = 1.0
+            out[name + ".q"] = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
+            out[name + ".scale"] = scale.astype(np.float32)
+        else:
+            out[name] = w.astype(np.float32)
+    return out
+
+
 def dequantise(arrays: dict) -> dict[str, np.ndarray]:
     """Stored arrays → float64 parameters: NAME.q (int8) × NAME.scale (one per row) for matrices, NAME for vectors."""
     params = {}

@@ -113,7 +113,7 @@ def test_sampler_is_the_javascript_one():
 def test_form_of_samples(poet):
     """If this broke, the shipped model would write lines of the wrong length or misplace ，and 。."""
     samples = [poet.generate("", seed=s, temperature=0.8, top_k=20) for s in range(10)]
-    assert sum(train_poet.is_form(s) for s in samples) >= 8, samples
+    assert sum(train_poet.is_regular(s) for s in samples) >= 8, samples
 
 
 def test_state_dict_round_trips(poet):

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from attn_steps.poet import quantise
+
 CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 65, "vocab_size": 3004}
 
 
@@ -35,20 +37,13 @@ def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict 
                        f"{pre}.attn.c_proj.weight": (C, C), f"{pre}.attn.c_proj.bias": (C,),
                        f"{pre}.mlp.c_fc.weight": (4 * C, C), f"{pre}.mlp.c_fc.bias": (4 * C,),
                        f"{pre}.mlp.c_proj.weight": (C, 4 * C), f"{pre}.mlp.c_proj.bias": (C,)})
-    arrays, drawn = {}, {}
+    drawn = {}
     for name, shape in shapes.items():
         drawn[name] = rng.standard_normal(shape) * std + (1.0 if name.endswith("ln_1.weight") or name.endswith("ln_2.weight")
                                                            or name == "transformer.ln_f.weight" else 0.0)
     end = drawn["transformer.wte.weight"][2]  # </s>
     drawn["transformer.ln_f.bias"] += end_boost * end / (end @ end)
-    for name, w in drawn.items():
-        if w.ndim == 2:
-            scale = np.abs(w).max(axis=1) / 127.0
-            arrays[name + ".q"] = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
-            arrays[name + ".scale"] = scale.astype(np.float32)
-        else:
-            arrays[name] = w.astype(np.float32)
-    np.savez(folder / "weights.npz", **arrays)
+    np.savez(folder / "weights.npz", **quantise(drawn))
     (folder / "model.json").write_text(json.dumps({**config, "seed": seed, "note": "random, for tests"}), encoding="utf-8")
     return folder
 

@@ -28,10 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
+from attn_steps.poet import END, PAD, START, UNK, dequantise, quantise
+from tools.make_poem_corpus import is_regular
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE = Path.home() / ".cache" / "attn_steps_poems"
 VOCAB = ROOT / "attn_steps" / "data" / "poet" / "vocab.tsv"
-PAD, START, END, UNK = 0, 1, 2, 3
 
 
 def read_vocab(path: Path) -> list[str]:
@@ -51,45 +53,6 @@ def encode(poems, index, block_size):
         x[r, :len(ids) - 1] = ids[:-1]
         y[r, :len(ids) - 1] = ids[1:]
     return x, y
-
-
-def quantise(state) -> dict[str, np.ndarray]:
-    """The weights.npz arrays: int8 rows with one float32 scale each for matrices, float32 for vectors."""
-    out = {}
-    for name, t in state.items():
-        if name == "lm_head.weight":
-            continue
-        w = t.detach().double().numpy()
-        if w.ndim == 2:
-            scale = np.abs(w).max(axis=1) / 127.0
-            scale[scale == 0] = 1.0
-            out[name + ".q"] = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
-            out[name + ".scale"] = scale.astype(np.float32)
-        else:
-            out[name] = w.astype(np.float32)
-    return out
-
-
-def dequantise(arrays) -> dict[str, np.ndarray]:
-    """weights.npz arrays back to a float64 state dict with nanoGPT's names (lm_head.weight included)."""
-    state = {}
-    for key in arrays:
-        if key.endswith(".scale"):
-            continue
-        if key.endswith(".q"):
-            name = key[:-2]
-            state[name] = arrays[key].astype(np.float64) * arrays[name + ".scale"].astype(np.float64)[:, None]
-        else:
-            state[key] = arrays[key].astype(np.float64)
-    state["lm_head.weight"] = state["transformer.wte.weight"]
-    return state
-
-
-def is_form(text: str) -> bool:
-    """4 or 8 lines, all of 5 or all of 7 characters, ，。 alternating (the corpus's filter)."""
-    from tools.make_poem_corpus import is_regular
-
-    return is_regular(text)
 
 
 def main(argv=None):
@@ -189,9 +152,11 @@ def main(argv=None):
     with torch.no_grad():
         model.eval()
         p_float = torch.softmax(model(torch.from_numpy(x_test))[0].double(), -1)
-    arrays = quantise(model.state_dict())
+    arrays = quantise({k: t.detach().double().numpy() for k, t in model.state_dict().items() if k != "lm_head.weight"})
     np.savez(args.out / "weights.npz", **arrays)
-    model.load_state_dict({k: torch.from_numpy(v).float() for k, v in dequantise(arrays).items()}, strict=True)
+    state = dequantise(arrays)  # as the book reads weights.npz
+    state["lm_head.weight"] = state["transformer.wte.weight"]  # tied, as nanoGPT's GPT holds it
+    model.load_state_dict({k: torch.from_numpy(v).float() for k, v in state.items()}, strict=True)
     q_val, q_test = loss_on(*data["val"]), loss_on(*data["test"])
     with torch.no_grad():
         p_q = torch.softmax(model(torch.from_numpy(x_test))[0].double(), -1)
@@ -200,7 +165,7 @@ def main(argv=None):
     max_dp = (p_float - p_q).abs().amax(-1)[at].max().item()
 
     samples = sample(model, args.samples, config.block_size, vocab, seed=args.seed)
-    form = sum(is_form(s) for s in samples)
+    form = sum(is_regular(s) for s in samples)
     info = {
         "n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd, "block_size": args.block_size,
         "vocab_size": len(vocab), "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr,
