@@ -17,6 +17,14 @@ from .attention import as_frame
 # ---- normalisation ----------------------------------------------------------
 
 
+def normalise(x: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """(x − mean) / √(var + eps) along the last axis, population variance: LayerNorm's core on arrays of any shape
+    (`layer_norm` on a table; the poem model's blocks on batches, with their learned gain and bias)."""
+    mean = x.mean(axis=-1, keepdims=True)  # (..., 1)
+    var = x.var(axis=-1, keepdims=True)  # (..., 1), ddof=0
+    return (x - mean) / np.sqrt(var + eps)
+
+
 def layer_norm(X, eps: float = 1e-5) -> pd.DataFrame:
     """Each row rescaled to mean 0 and variance 1: (x − mean) / √(var + eps). (n, d) -> (n, d).
 
@@ -25,10 +33,7 @@ def layer_norm(X, eps: float = 1e-5) -> pd.DataFrame:
     which keeps the scores from saturating the softmax.
     """
     X = as_frame(X)
-    x = X.to_numpy()
-    mean = x.mean(axis=1, keepdims=True)  # (n, 1)
-    var = x.var(axis=1, keepdims=True)  # (n, 1), ddof=0
-    out = pd.DataFrame((x - mean) / np.sqrt(var + eps), index=X.index, columns=X.columns)
+    out = pd.DataFrame(normalise(X.to_numpy(), eps), index=X.index, columns=X.columns)
     out.attrs.update(X.attrs)
     return out
 

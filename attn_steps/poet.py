@@ -34,6 +34,7 @@ import pandas as pd
 from . import checks
 from .attention import Steps, Weights, self_attention, stable_softmax
 from .embeddings import unique_labels
+from .layers import normalise
 
 DATA = Path(__file__).parent / "data" / "poet"
 PAD, START, END, UNK = 0, 1, 2, 3
@@ -60,9 +61,7 @@ class PoetConfig:
 
 def layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float = 1e-5) -> np.ndarray:
     """ats.layer_norm's (x − mean)/√(var + eps) along the last axis, then the learned gain and bias. (..., C)."""
-    mean = x.mean(axis=-1, keepdims=True)
-    var = x.var(axis=-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * gain + bias
+    return normalise(x, eps) * gain + bias
 
 
 def gelu(x: np.ndarray) -> np.ndarray:
