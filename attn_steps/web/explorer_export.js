@@ -96,7 +96,7 @@
     return { width, height: Math.ceil(y + M - 4), ops };
   }
 
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);  // attributes are in "..."
+  const esc = window.AttnStage.esc;  // & < > " as XML's own entities: SVG text and attributes in "..."
 
   function svg(model) {
     const { width, height, ops } = layout(model);

@@ -6,7 +6,7 @@
  */
 window.AttnNav = window.AttnNav || (function () {
   "use strict";
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  const esc = window.AttnStage.esc;
 
   // The stops, in reading order: consecutive stages with one `stop` label go together.
   function stopsOf(stageRows) {

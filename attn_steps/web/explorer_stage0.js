@@ -5,14 +5,23 @@
  * rule) added once a reader types, as a FontFace with its unicode-range: the browser fetches the file
  * only when such a character is shown, and the PNG export (document.fonts.load) waits for it.
  * loneNote(record, dict) and fontNote(text): the HTML of the two notes, "" when there is nothing to say.
- * Defines AttnStage0; explorer_typing.js calls it.
+ * siteRoot(): the site's root URL (null on a page outside a built site), for every widget that loads site files.
+ * Defines AttnStage0; explorer_typing.js and poet_view.js call it.
  */
 (function () {
   "use strict";
   if (window.AttnStage0) return;
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  const esc = window.AttnStage.esc;
   const n = (x) => x.toLocaleString("en-US");
   let restFont = null, restRule = null;
+
+  // The site's root: Sphinx writes it on <html data-content_root>; older themes have documentation_options.js.
+  function siteRoot() {
+    const root = document.documentElement.dataset.content_root;
+    if (root !== undefined) return new URL(root, document.baseURI).href;
+    const s = document.querySelector('script[src*="_static/documentation_options.js"]');
+    return s ? s.src.replace(/_static\/documentation_options\.js.*$/, "") : null;
+  }
 
   function addRestFont(root) {
     if (restFont || root === null || typeof FontFace !== "function") return restFont;
@@ -45,5 +54,5 @@
       "是 GB2312 第二级的字（较少用）。本站的字体没有带上这一级：带上它，整个网站就超过 16 MB 的预算了。系统里没有中文字体时，它显示成方框。</p>" : "";
   }
 
-  window.AttnStage0 = Object.freeze({ addRestFont, loneNote, fontNote });
+  window.AttnStage0 = Object.freeze({ siteRoot, addRestFont, loneNote, fontNote });
 })();

@@ -28,17 +28,10 @@
   const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport, Stage0 = window.AttnStage0;
   const MODES = [["book", "本书的分词器"], ["char", "按字"], ["intl", "浏览器的 Intl.Segmenter"]];
   const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
-  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
 
   // ---- the tables: fetched once per page, whichever explorer asks first ----------
-  // The site's root: Sphinx writes it on <html data-content_root>; older themes have documentation_options.js.
-  function siteRoot() {
-    const root = document.documentElement.dataset.content_root;
-    if (root !== undefined) return new URL(root, document.baseURI).href;
-    const s = document.querySelector('script[src*="_static/documentation_options.js"]');
-    return s ? s.src.replace(/_static\/documentation_options\.js.*$/, "") : null;
-  }
   // One promise of {dict, table, rows} per list of files, shared by the page's explorers;
   // a failed load is forgotten, so the next keystroke tries again.
   const loaded = new Map();

@@ -16,16 +16,8 @@
 (function () {
   "use strict";
   if (window.AttnPoet) { window.AttnPoet.initAll(); return; }
-  const P = window.AttnPoetMath, H = window.AttnPoetHead, esc = window.AttnStage.esc;
+  const P = window.AttnPoetMath, H = window.AttnPoetHead, esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
   const TOP = 10;  // candidates drawn as bars
-
-  // The site's root: Sphinx writes it on <html data-content_root> (as explorer_typing.js reads it).
-  function siteRoot() {
-    const root = document.documentElement.dataset.content_root;
-    if (root !== undefined) return new URL(root, document.baseURI).href;
-    const s = document.querySelector('script[src*="_static/documentation_options.js"]');
-    return s ? s.src.replace(/_static\/documentation_options\.js.*$/, "") : null;
-  }
 
   // Why a character cannot start a poem, in a few words.
   function kindOf(c) {
@@ -108,7 +100,7 @@
       const base = new URL(this.data.folder, root).href;
       // The poet may write any of its 3,000 characters, most of them absent from the web font the pages
       // carry: on the book's site (its cjk.css is on the page), add the rest of the font as stage 0 does.
-      if (window.AttnStage0 && document.querySelector('link[href*="_static/cjk.css"]')) window.AttnStage0.addRestFont(root);
+      if (document.querySelector('link[href*="_static/cjk.css"]')) window.AttnStage0.addRestFont(root);
       status.textContent = "正在下载小诗人的权重……";
       this.loading = fetch(base + "poet.json").then((r) => { if (!r.ok) throw new Error(`权重清单下载失败（HTTP ${r.status}）`); return r.json(); })
         .then((manifest) => {
