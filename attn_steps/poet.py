@@ -15,9 +15,9 @@ embedding. `run` computes every head with `self_attention(..., causal=True)`
 once (a test checks the two agree); `generate` keeps a KV cache per layer and
 head, as chapter 8's `kv_cache_decode` does for one head.
 
-Weights (attn_steps/data/poet/weights.npz, written by tools/train_poet.py):
-every matrix NAME as NAME.q (int8) with NAME.scale (float32, one per row),
-every vector as NAME (float32). Here everything is float64.
+Weights: attn_steps/data/poet/weights.npz, written by tools/train_poet.py and
+read by attn_steps.poet_weights (int8 rows with a scale each, or float16, per
+matrix; vectors float32). Here everything is float64.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from . import checks
 from .attention import Steps, Weights, self_attention, stable_softmax
 from .embeddings import unique_labels
 from .layers import normalise
+from .poet_weights import read_weights
 
 DATA = Path(__file__).parent / "data" / "poet"
 PAD, START, END, UNK = 0, 1, 2, 3
@@ -375,39 +376,6 @@ class Poet:
                     x = x + mlp(layer_norm(x, p[pre + ".ln_2.weight"], p[pre + ".ln_2.bias"]), p, pre)
             x = layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"])
             pending = [(yield x @ p["transformer.wte.weight"].T)]
-
-
-def quantise(params: dict) -> dict[str, np.ndarray]:
-    """Parameters → the arrays weights.npz stores: each matrix as int8 rows (NAME.q) with one float32 scale per row
-    (NAME.scale, the row's largest magnitude / 127), each vector as float32 (NAME). `dequantise` reads them back."""
-    out = {}
-    for name, w in params.items():
-        w = np.asarray(w, dtype=np.float64)
-        if w.ndim == 2:
-            scale = np.abs(w).max(axis=1) / 127.0
-            scale[scale == 0] = 1.0
-            out[name + ".q"] = np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8)
-            out[name + ".scale"] = scale.astype(np.float32)
-        else:
-            out[name] = w.astype(np.float32)
-    return out
-
-
-def dequantise(arrays: dict) -> dict[str, np.ndarray]:
-    """Stored arrays → float64 parameters: NAME.q (int8) × NAME.scale (one per row) for matrices, NAME for vectors."""
-    params = {}
-    for key, a in arrays.items():
-        if key.endswith(".q"):
-            params[key[:-2]] = a.astype(np.float64) * arrays[key[:-2] + ".scale"].astype(np.float64)[:, None]
-        elif not key.endswith(".scale"):
-            params[key] = a.astype(np.float64)
-    return params
-
-
-def read_weights(path) -> dict[str, np.ndarray]:
-    """weights.npz → float64 parameters (see `dequantise`)."""
-    with np.load(path) as z:
-        return dequantise({k: z[k] for k in z.files})
 
 
 def load_poet(folder=None) -> Poet:

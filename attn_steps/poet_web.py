@@ -5,9 +5,10 @@
 `export_site(folder)` writes what the browser loads, only when a reader first
 uses the widget: poet.json (the configuration, the vocabulary, model_id =
 SHA-256 of weights.npz, and each tensor's name, shape, kind and byte offset)
-and poet.bin (the int8 matrices and float32 scales and vectors exactly as in
-weights.npz, little-endian). The browser multiplies q × scale in float64, so its
-numbers are bit for bit those of `poet.read_weights`. The build writes them into
+and poet.bin (every array of weights.npz as stored: integer rows, int8 or
+packed, with their scales; float16 or float32; little-endian). The browser
+decodes them to float64 as attn_steps/poet_weights.py does, so its numbers are
+bit for bit those of `read_weights`. The build writes them into
 the site's _static/attn-poet/ (_ext/site_tables.py).
 
 `poet_widget` returns an `explorer.Widget` whose HTML inlines the scripts
@@ -27,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from . import explorer
-from .poet import DATA, Poet, dequantise, load_poet, read_weights
+from .poet import DATA, Poet, load_poet
+from .poet_weights import dequantise, read_weights
 from .head_roles import CLEAR_MARGIN, ROLE_NAMES
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
@@ -36,6 +38,8 @@ SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_exp
            "poet_math.js", "poet_head.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
+KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),
+         "float32": np.dtype("<f4")}  # poet.bin's number kinds (attn_steps/poet_weights.py writes them)
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
 
 
@@ -49,16 +53,14 @@ def model_id(path) -> str:
 
 
 def _layout(arrays: dict[str, np.ndarray]) -> tuple[list[dict], bytes]:
-    """Each array at an offset that is a multiple of 4, float32 and int8 as stored, little-endian."""
+    """Each array at an offset that is a multiple of 4, as stored (KINDS), little-endian."""
     tensors, chunks, offset = [], [], 0
     for name in sorted(arrays):
         a = arrays[name]
-        if a.dtype == np.int8:
-            kind, raw = "int8", a.tobytes()
-        elif a.dtype == np.float32:
-            kind, raw = "float32", a.astype("<f4").tobytes()
-        else:
-            raise ValueError(f"weights.npz holds {name} as {a.dtype}: only int8 and float32 are exported")
+        kind = next((k for k, d in KINDS.items() if d == a.dtype.newbyteorder("<")), None)
+        if kind is None:
+            raise ValueError(f"weights.npz holds {name} as {a.dtype}: only " + ", ".join(KINDS) + " are exported")
+        raw = a.astype(KINDS[kind]).tobytes()
         tensors.append({"name": name, "shape": list(a.shape), "kind": kind, "offset": offset, "bytes": len(raw)})
         pad = -len(raw) % 4
         chunks.append(raw + b"\0" * pad)
@@ -100,13 +102,13 @@ def export_site(folder, weights=None) -> dict:
 
 
 def read_site(folder) -> dict[str, np.ndarray]:
-    """The float64 parameters as the browser computes them from the site's files (q × scale): for tests and checks."""
+    """The float64 parameters as the browser computes them from the site's files: for tests and checks."""
     folder = Path(folder)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     binary = (folder / BINARY).read_bytes()
     raw = {}
     for t in manifest["tensors"]:
-        dtype = np.int8 if t["kind"] == "int8" else np.dtype("<f4")
+        dtype = KINDS[t["kind"]]
         raw[t["name"]] = np.frombuffer(binary, dtype=dtype, count=int(np.prod(t["shape"])), offset=t["offset"]).reshape(t["shape"])
     return dequantise(raw)
 

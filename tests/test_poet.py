@@ -161,6 +161,44 @@ def test_short_training_run_lowers_the_loss(tmp_path):
     assert small.config.n_layer == 1 and abs(small.loss(poems.read_text(encoding="utf-8").split()[:20]) - last) < 1.0
 
 
+def test_what_storing_changes_is_measured_right(tmp_path):
+    """If this broke, model.json (and chapter 9, which quotes it) would misstate what float16/int8 storage changes."""
+    poems = tmp_path / "poems.txt"
+    texts = (poet_module.DATA / "test_poems.txt").read_text(encoding="utf-8").split()[:200]
+    poems.write_text("".join(p + "\n" for p in texts), encoding="utf-8")
+    out, floats = tmp_path / "out", tmp_path / "float.npz"
+    common = ["--samples", "2", "--threads", "1", "--train", str(poems), "--val", str(poems), "--test", str(poems),
+              "--out", str(out)]
+    train_poet.main(["--n-layer", "1", "--n-head", "2", "--n-embd", "16", "--steps", "30", "--eval-every", "30",
+                     "--batch", "32", "--warmup", "5", "--float-out", str(floats), *common])
+    with np.load(floats) as z:
+        exact = ats.Poet(ats.load_poet(out).config, ats.load_poet(out).vocab, {k: z[k].astype(np.float64) for k in z.files})
+    for how, kinds in ((["--bits"], {"int8"}), (["--float16", "transformer.wte.weight", "--bits"], {"int8", "float16"}),
+                       (["--bits", "transformer.wte.weight=10", "transformer.h.0.*=12"], {"int8", "int10", "int12"})):
+        train_poet.main(["--from-float", str(floats), *how, *common])
+        stored = ats.load_poet(out)
+        info = stored.info
+        assert set(info["storage"]) - {"float32"} == kinds and info["steps"] == 30  # the training's fields are kept
+        agree, worst, n = 0, 0.0, 0
+        with pytest.warns(UserWarning, match="<unk>"):
+            for text in texts:
+                ids = exact.encode(text) + [poet_module.END]
+                pa, pb = (softmax(m.forward([ids[:-1]])[0][0]) for m in (exact, stored))
+                agree += int((pa.argmax(-1) == pb.argmax(-1)).sum())
+                worst, n = max(worst, np.abs(pa - pb).max()), n + len(ids) - 1
+        effect = info["storage_effect_on_test"]
+        assert effect["positions"] == n
+        assert abs(effect["top1_agreement"] * n - agree) <= 2  # torch computes in float32, numpy in float64: a near-tie may differ
+        assert effect["top1_agreement_drawable"] > 0
+        assert math.isclose(effect["max_abs_dp"], worst, rel_tol=0.02, abs_tol=1e-5)
+        assert worst > 0  # stored weights are not the float ones
+
+
+def softmax(logits):
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
 def test_train_tool_help():
     """If this broke, the documented retraining command would not even show its options."""
     out = subprocess.run([sys.executable, "-m", "tools.train_poet", "--help"], cwd=ROOT, capture_output=True,
@@ -222,3 +260,45 @@ def test_bad_input_is_refused_with_a_sentence(poet):
     assert isinstance(poet.generate("", seed=0), str)  # an empty prefix starts from <s>
     with pytest.raises(ValueError, match="regular"):
         ats.head_roles(poet, ["床前明月光"])
+
+
+def test_seed_summary(tmp_path):
+    """If this broke, the spread over seeds reported for issue 22 (tools/poet_seeds.py) would be misread or misstated."""
+    from tools import poet_seeds
+
+    def run(seed, test, correct, top1):
+        folder = tmp_path / f"s{seed}"
+        folder.mkdir()
+        info = {"n_layer": 2, "n_head": 4, "n_embd": 64, "seed": seed, "steps": 2000, "parameters": 296512,
+                "loss_nats_per_token": {"test": test, "test_stored": test + 0.001}, "wall_seconds": 600,
+                "form_rate": {"samples": 200, "correct": correct}, "weights_bytes": 1,
+                "storage_effect_on_test": {"top1_agreement": top1}}
+        (folder / "model.json").write_text(__import__("json").dumps(info), encoding="utf-8")
+        return folder
+
+    text = poet_seeds.summary([poet_seeds.read_run(run(s, *v)) for s, v in enumerate(
+        [(4.5, 190, 0.99), (4.6, 196, 0.995), (4.7, 200, 0.999)])])
+    assert "test mean 4.600 min 4.500 max 4.700" in text and "form mean 97.7% min 95.0% max 100.0%" in text
+    (tmp_path / "old").mkdir()
+    (tmp_path / "old" / "model.json").write_text('{"seed": 0}', encoding="utf-8")
+    with pytest.raises(SystemExit, match="--from-float"):
+        poet_seeds.read_run(tmp_path / "old")
+
+
+def test_readme_states_the_shipped_model(poet):
+    """If this broke, the README would describe another model than the one attn_steps ships."""
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    info, c = poet.info, poet.config
+    effect, storage = info["storage_effect_on_test"], info["storage"]
+    words = {1: "one", 2: "two", 4: "four"}
+    for claim in (f"{c.n_layer} layers × {c.n_head} heads × {c.n_embd} ({poet.n_params():,} parameters)",
+                  f"Test loss {info['loss_nats_per_token']['test']:.2f} nats per character",
+                  f"{info['form_rate']['correct']} of {info['form_rate']['samples']} poems sampled at temperature 0.8",
+                  f"Trained in {info['wall_seconds'] / 60:.0f} minutes on {words[info['threads']]} threads",
+                  f"({info['weights_bytes'] / 1000:.0f} KB)", f"agrees on {effect['top1_agreement']:.2%} of the test positions",
+                  f"--n-layer {c.n_layer} --n-head {c.n_head} --n-embd {c.n_embd} --steps {info['steps']} --seed {info['seed']}"):
+        assert claim in text, claim
+    assert storage["int10"] == ["transformer.wte.weight"] and "10 bits for the token embedding" in text
+    assert sorted(storage["int12"]) == sorted(n for n in poet.state_dict() if n.startswith("transformer.h.0.") and
+                                              n.endswith("weight") and poet.state_dict()[n].ndim == 2)
+    assert "12 for the first layer" in text

@@ -4,7 +4,7 @@ If these fail, the browser would compute with other numbers than `poet.read_weig
 (so its probabilities and poems would differ from Python's), the page would not
 know which model it was built with, or the build would not write the files.
 The model here is a small random one written as tools/train_poet.py writes its
-output (int8 rows and float32 scales), so no test waits for a training run.
+output (int8, packed 10- and 12-bit and float16 matrices, float32 scales and vectors), so no test waits for a training run.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tools.poet_random import CONFIG, write_tiny_poet
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
-    return write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"))
+    return write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"), float16=["transformer.wpe.weight"])
 
 
 def test_site_files_give_read_weights_bit_for_bit(tiny, tmp_path):
@@ -38,6 +38,7 @@ def test_site_files_give_read_weights_bit_for_bit(tiny, tmp_path):
     assert manifest["model_id"] == poet_web.model_id(tiny / "weights.npz")
     assert manifest["config"] == CONFIG and len(manifest["vocab"]) == CONFIG["vocab_size"]
     assert all(t["offset"] % 4 == 0 for t in manifest["tensors"])  # every float32 readable where it starts
+    assert {t["kind"] for t in manifest["tensors"]} == set(poet_web.KINDS)  # every kind the page decodes
     assert sizes["poet.bin"] == (tmp_path / "poet.bin").stat().st_size == manifest["bytes"]
     with np.load(tiny / "weights.npz") as z:  # the bytes are weights.npz's, not re-rounded
         assert sizes["poet.bin"] >= sum(z[k].nbytes for k in z.files)

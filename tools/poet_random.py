@@ -14,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from attn_steps.poet import quantise
+from attn_steps.poet_weights import BITS, quantise
 
 CONFIG = {"n_layer": 2, "n_head": 2, "n_embd": 32, "block_size": 65, "vocab_size": 3004}
 
 
-def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict = CONFIG, end_boost: float = 0.0) -> Path:
-    """weights.npz and model.json of a random model of the poet's layout, quantised as tools/train_poet.py does.
+def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict = CONFIG, end_boost: float = 0.0,
+                    float16=(), bits=BITS) -> Path:
+    """weights.npz and model.json of a random model of the poet's layout, stored as tools/train_poet.py stores one
+    (integer rows of the bits `bits` gives, int8 by default; the matrices named in float16 as float16).
 
     end_boost: about how much the final LayerNorm's bias adds to the end token's logit, so that
     some poems end before the context is full (a random model otherwise almost never draws </s>).
@@ -43,7 +45,7 @@ def write_tiny_poet(folder: Path, seed: int = 0, std: float = 0.3, config: dict 
                                                            or name == "transformer.ln_f.weight" else 0.0)
     end = drawn["transformer.wte.weight"][2]  # </s>
     drawn["transformer.ln_f.bias"] += end_boost * end / (end @ end)
-    np.savez(folder / "weights.npz", **quantise(drawn))
+    np.savez(folder / "weights.npz", **quantise(drawn, float16=float16, bits=bits))
     (folder / "model.json").write_text(json.dumps({**config, "seed": seed, "note": "random, for tests"}), encoding="utf-8")
     return folder
 

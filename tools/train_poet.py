@@ -5,21 +5,24 @@
 
 AdamW (weight decay 0.1 on matrices only), learning rate warmed up linearly,
 then a cosine decay to a tenth; batches of poems, each `<s>` + poem + `</s>`,
-padded with `<pad>` whose targets (−1) are ignored. Two threads: the machine is
-shared. Writes to --out:
+padded with `<pad>` whose targets (−1) are ignored. Writes to --out:
 
-- weights.npz: every 2-D parameter NAME as NAME.q (int8, symmetric, one scale
-  per row, i.e. per output feature) and NAME.scale (float32, per row); every
-  1-D parameter as NAME (float32); lm_head.weight is not stored (tied to
-  transformer.wte.weight).
+- weights.npz: every matrix as integer rows with one float32 scale per row
+  (int8, or more bits where --bits says: attn_steps/poet_weights.py), every
+  vector as float32; lm_head.weight is not stored (tied to transformer.wte.weight).
 - train_log.csv: step, train_loss, val_loss, lr, seconds.
-- model.json: the configuration, losses with float and with int8 weights,
-  what the rounding changes, and the form rate of sampled poems.
+- model.json: the configuration, losses with float and with stored weights,
+  what storing changes on the test split (top-1 agreement, largest change of a
+  probability), and the form rate of sampled poems.
+
+--float-out keeps the float weights (not shipped); --from-float stores them
+again, with other --bits, without training.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import csv
 import json
 import math
@@ -28,7 +31,8 @@ from pathlib import Path
 
 import numpy as np
 
-from attn_steps.poet import END, PAD, START, UNK, dequantise, quantise
+from attn_steps.poet import END, PAD, START, UNK
+from attn_steps.poet_weights import BITS, TIED, dequantise, quantise, storage
 from tools.make_poem_corpus import is_regular
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,8 +78,21 @@ def main(argv=None):
     ap.add_argument("--test", type=Path, default=DEFAULT_CACHE / "test.txt")
     ap.add_argument("--vocab", type=Path, default=VOCAB)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--bits", nargs="*", default=[f"{k}={v}" for k, v in BITS.items()], metavar="PATTERN=B",
+                    help="matrices stored as integer rows of B bits (8..16); every other matrix as int8 rows "
+                         "(default: %(default)s)")
+    ap.add_argument("--float16", nargs="*", default=[], metavar="NAME", help="matrices stored as float16 instead")
+    ap.add_argument("--from-float", type=Path, metavar="NPZ",
+                    help="no training: store the float weights an earlier run wrote with --float-out into --out, "
+                         "whose model.json it keeps and completes")
+    ap.add_argument("--float-out", type=Path, help="also write the float32 weights here (.npz, not shipped), to compare storage formats later")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
+    args.argv = argv if argv is not None else __import__("sys").argv[1:]
+    try:
+        args.bits = {k: int(v) for k, v in (item.rsplit("=", 1) for item in args.bits)}
+    except ValueError:
+        ap.error(f"--bits takes PATTERN=B items, e.g. transformer.wte.weight=10; got {args.bits}")
 
     import torch
 
@@ -87,6 +104,8 @@ def main(argv=None):
     index = {t: i for i, t in enumerate(vocab) if i > UNK}
     splits = {name: read_poems(getattr(args, name)) for name in ("train", "val", "test")}
     data = {name: encode(ps, index, args.block_size) for name, ps in splits.items()}
+    if args.from_float:
+        return restore(args, data, vocab)
     config = PoetTorchConfig(block_size=args.block_size, vocab_size=len(vocab), n_layer=args.n_layer,
                              n_head=args.n_head, n_embd=args.n_embd)
     model = GPT(config)
@@ -101,22 +120,6 @@ def main(argv=None):
         t = (step - args.warmup) / max(1, args.steps - args.warmup)
         return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
-    @torch.no_grad()
-    def loss_on(x, y, limit=None):
-        """Mean nats per predicted token over whole poems (end token included)."""
-        model.eval()
-        x, y = (x, y) if limit is None else (x[:limit], y[:limit])
-        total, count = 0.0, 0
-        for i in range(0, len(x), 256):
-            xb, yb = torch.from_numpy(x[i:i + 256]), torch.from_numpy(y[i:i + 256])
-            logits, _ = model(xb)
-            nll = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), yb.view(-1),
-                                                    ignore_index=-1, reduction="sum")
-            total += nll.item()
-            count += int((yb >= 0).sum())
-        model.train()
-        return total / count
-
     args.out.mkdir(parents=True, exist_ok=True)
     gen = np.random.default_rng(args.seed)
     xtr, ytr = data["train"]
@@ -124,7 +127,7 @@ def main(argv=None):
     log = []
     for step in range(args.steps + 1):
         if step % args.eval_every == 0 or step == args.steps:
-            val = loss_on(*data["val"], limit=512)
+            val = loss_on(model, *data["val"], limit=512)
             log.append(dict(step=step, train_loss=round(train_loss, 4) if step else None, val_loss=round(val, 4),
                             lr=lr_at(min(step, args.steps - 1)), seconds=round(time.time() - start, 1)))
             print(log[-1], flush=True)
@@ -147,44 +150,107 @@ def main(argv=None):
         for row in log:
             w.writerow({**row, "lr": f"{row['lr']:.6g}", "train_loss": "" if row["train_loss"] is None else row["train_loss"]})
 
-    float_val, float_test = loss_on(*data["val"]), loss_on(*data["test"])
-    x_test, y_test = data["test"]
-    with torch.no_grad():
-        model.eval()
-        p_float = torch.softmax(model(torch.from_numpy(x_test))[0].double(), -1)
-    arrays = quantise({k: t.detach().double().numpy() for k, t in model.state_dict().items() if k != "lm_head.weight"})
-    np.savez(args.out / "weights.npz", **arrays)
-    state = dequantise(arrays)  # as the book reads weights.npz
-    state["lm_head.weight"] = state["transformer.wte.weight"]  # tied, as nanoGPT's GPT holds it
-    model.load_state_dict({k: torch.from_numpy(v).float() for k, v in state.items()}, strict=True)
-    q_val, q_test = loss_on(*data["val"]), loss_on(*data["test"])
-    with torch.no_grad():
-        p_q = torch.softmax(model(torch.from_numpy(x_test))[0].double(), -1)
-    at = torch.from_numpy(y_test >= 0)
-    agree = (p_float.argmax(-1) == p_q.argmax(-1))[at].double().mean().item()
-    max_dp = (p_float - p_q).abs().amax(-1)[at].max().item()
-
-    samples = sample(model, args.samples, config.block_size, vocab, seed=args.seed)
-    form = sum(is_regular(s) for s in samples)
+    floats = {k: t.detach().double().numpy() for k, t in model.state_dict().items() if k != TIED}
+    if args.float_out:
+        np.savez(args.float_out, **{k: v.astype(np.float32) for k, v in floats.items()})
     info = {
         "n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd, "block_size": args.block_size,
         "vocab_size": len(vocab), "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr,
         "warmup": args.warmup, "schedule": "linear warmup, cosine decay to lr/10", "optimizer": "AdamW(0.9, 0.99), wd 0.1 on matrices",
         "parameters": model.n_params(), "wall_seconds": round(wall, 1), "threads": args.threads,
         "train_poems": len(splits["train"]),
-        "loss_nats_per_token": {"val": round(float_val, 4), "test": round(float_test, 4),
-                                "val_int8": round(q_val, 4), "test_int8": round(q_test, 4)},
-        "int8_effect_on_test": {"top1_agreement": round(agree, 5), "max_abs_dp": float(f"{max_dp:.3g}"),
-                                "positions": int(at.sum())},
-        "form_rate": {"samples": len(samples), "correct": form, "temperature": 0.8,
-                      "sampler": "torch.multinomial, int8 weights, <pad>/<s>/<unk> masked, no top-k"},
-        "weights_bytes": (args.out / "weights.npz").stat().st_size,
         "command": "python -m tools.train_poet " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
     }
-    (args.out / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    if args.samples_out:
-        args.samples_out.write_text("".join(s + "\n" for s in samples), encoding="utf-8")
-    print(json.dumps(info, ensure_ascii=False, indent=1))
+    store(model, floats, args, data, vocab, info)
+
+
+def store(model, floats, args, data, vocab, info):
+    """Write weights.npz (matrices as integer rows of args.bits, or float16; see attn_steps.poet_weights) and
+    model.json: info plus the float and stored losses, what storing changes on the test split, and the form rate
+    of args.samples sampled poems."""
+    out, n_samples, samples_out = args.out, args.samples, args.samples_out
+    import torch
+
+    float_val, float_test = loss_on(model, *data["val"]), loss_on(model, *data["test"])
+    exact = copy.deepcopy(model)  # the float weights, beside the stored ones
+    arrays = quantise(floats, float16=args.float16, bits=args.bits)
+    np.savez(out / "weights.npz", **arrays)
+    state = dequantise(arrays)  # as the book reads weights.npz
+    state[TIED] = state["transformer.wte.weight"]  # tied, as nanoGPT's GPT holds it
+    model.load_state_dict({k: torch.from_numpy(v).float() for k, v in state.items()}, strict=True)
+    q_val, q_test = loss_on(model, *data["val"]), loss_on(model, *data["test"])
+    drawable = [i for i in range(len(vocab)) if i not in (PAD, START, UNK)]  # what the sampler can write
+    x_test, y_test = data["test"]
+    agree = agree_drawn = positions = 0
+    max_dp = 0.0
+    with torch.no_grad():
+        exact.eval()
+        model.eval()
+        for i in range(0, len(x_test), 128):  # a chunk at a time: the whole split's probabilities take gigabytes
+            xb, at = torch.from_numpy(x_test[i:i + 128]), torch.from_numpy(y_test[i:i + 128] >= 0)
+            p_float, p_q = (torch.softmax(m(xb)[0].double(), -1) for m in (exact, model))
+            agree += int((p_float.argmax(-1) == p_q.argmax(-1))[at].sum())
+            agree_drawn += int((p_float[..., drawable].argmax(-1) == p_q[..., drawable].argmax(-1))[at].sum())
+            max_dp = max(max_dp, (p_float - p_q).abs().amax(-1)[at].max().item())
+            positions += int(at.sum())
+    agree, agree_drawn = agree / positions, agree_drawn / positions
+
+    samples = sample(model, n_samples, model.config.block_size, vocab, seed=info["seed"])
+    kinds = storage(arrays)
+    info = {
+        **info,
+        "storage": {kind: sorted(n for n, k in kinds.items() if k == kind) for kind in sorted(set(kinds.values()))},
+        "loss_nats_per_token": {"val": round(float_val, 4), "test": round(float_test, 4),
+                                "val_stored": round(q_val, 4), "test_stored": round(q_test, 4)},
+        "storage_effect_on_test": {"top1_agreement": round(agree, 5), "top1_agreement_drawable": round(agree_drawn, 5),
+                                   "max_abs_dp": float(f"{max_dp:.3g}"),
+                                   "positions": positions},
+        "form_rate": {"samples": len(samples), "correct": sum(is_regular(s) for s in samples), "temperature": 0.8,
+                      "sampler": "torch.multinomial, stored weights, <pad>/<s>/<unk> masked, no top-k"},
+        "weights_bytes": (out / "weights.npz").stat().st_size,
+    }
+    (out / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    if samples_out:
+        samples_out.write_text("".join(s + "\n" for s in samples), encoding="utf-8")
+    print(json.dumps({k: v for k, v in info.items() if k != "storage"}, ensure_ascii=False, indent=1))
+
+
+def restore(args, data, vocab):
+    """Store again the float weights of an earlier run (--from-float): same model.json, new weights.npz."""
+    import torch
+
+    from tools.poet_torch import GPT, PoetTorchConfig
+
+    info = json.loads((args.out / "model.json").read_text(encoding="utf-8"))
+    for k in ("storage", "loss_nats_per_token", "storage_effect_on_test", "int8_effect_on_test", "form_rate", "weights_bytes"):
+        info.pop(k, None)
+    model = GPT(PoetTorchConfig(**{k: info[k] for k in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd")}))
+    with np.load(args.from_float) as z:
+        floats = {k: z[k].astype(np.float64) for k in z.files}
+    state = {k: torch.from_numpy(v).float() for k, v in floats.items()}
+    state[TIED] = state["transformer.wte.weight"]
+    model.load_state_dict(state, strict=True)
+    info["stored_by"] = "python -m tools.train_poet " + " ".join(args.argv)
+    store(model, floats, args, data, vocab, info)
+
+
+def loss_on(model, x, y, limit=None):
+    """Mean nats per predicted token over whole poems (end token included)."""
+    import torch
+
+    with torch.no_grad():
+        model.eval()
+        x, y = (x, y) if limit is None else (x[:limit], y[:limit])
+        total, count = 0.0, 0
+        for i in range(0, len(x), 256):
+            xb, yb = torch.from_numpy(x[i:i + 256]), torch.from_numpy(y[i:i + 256])
+            logits, _ = model(xb)
+            nll = torch.nn.functional.cross_entropy(logits.view(-1, logits.size(-1)), yb.view(-1),
+                                                    ignore_index=-1, reduction="sum")
+            total += nll.item()
+            count += int((yb >= 0).sum())
+        model.train()
+    return total / count
 
 
 def sample(model, n, block_size, vocab, seed, temperature=0.8):

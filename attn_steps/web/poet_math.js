@@ -4,8 +4,8 @@
  * without (forward, run: every head through explorer_math.js's selfAttention with
  * the causal mask, as poet.run), and the sampler (mulberry32 + draw), so a seed
  * writes the same poem here as poet.generate in Python. The weights come from the
- * site's files (attn_steps/poet_web.py): fromFiles(manifest, bytes) dequantises
- * q × scale in float64, the numbers poet.read_weights gives. A model is
+ * site's files (attn_steps/poet_web.py): fromFiles(manifest, bytes) decodes integer
+ * rows × scale and float16 to float64, the numbers poet_weights.read_weights gives. A model is
  * { config, vocab, p, heads }: p[name] a Float64Array (matrices row by row, stored
  * (out, in) as torch.nn.Linear; the output matrix is wte). No DOM here. window.AttnPoetMath.
  */
@@ -16,19 +16,55 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
 
   // ---- the weights ----------------------------------------------------------------
 
-  // The manifest's tensors out of one ArrayBuffer: NAME.q (int8) × NAME.scale (float32, one per row), NAME (float32).
+  // An IEEE half-precision number from its 16 bits, exactly (every float16 is a float64).
+  function float16(bits) {
+    const sign = bits & 0x8000 ? -1 : 1, e = (bits >> 10) & 0x1f, f = bits & 0x3ff;
+    if (e === 0) return sign * f * 2 ** -24;
+    if (e === 31) return f ? NaN : sign * Infinity;
+    return sign * (1 + f / 1024) * 2 ** (e - 15);
+  }
+  const READ = {
+    int8: (view, at, k) => view.getInt8(at + k),
+    uint8: (view, at, k) => view.getUint8(at + k),
+    int32: (view, at, k) => view.getInt32(at + 4 * k, true),
+    float16: (view, at, k) => float16(view.getUint16(at + 2 * k, true)),
+    float32: (view, at, k) => view.getFloat32(at + 4 * k, true),
+  };
+
+  // count integers of `bits` bits (≤ 16), least significant bit first, one after the other from bytes[0]
+  // (poet_weights.pack), each less 2^(bits−1): the signed levels.
+  function unpack(bytes, bits, count) {
+    const out = new Float64Array(count), mask = (1 << bits) - 1, half = 1 << (bits - 1);
+    let acc = 0, have = 0, at = 0;
+    for (let k = 0; k < count; k++) {
+      while (have < bits) { acc |= bytes[at++] << have; have += 8; }
+      out[k] = (acc & mask) - half;
+      acc >>>= bits;
+      have -= bits;
+    }
+    return out;
+  }
+
+  // The manifest's tensors out of one ArrayBuffer, as attn_steps/poet_weights.py stores them: integer rows
+  // (NAME.q int8, or NAME.packed of NAME.bits bits and NAME.shape) × NAME.scale (float32, one per row);
+  // NAME as float16 or float32.
   function fromFiles(manifest, buffer) {
     const view = new DataView(buffer), raw = {};
     manifest.tensors.forEach((t) => {
-      const n = t.shape.reduce((a, b) => a * b, 1), a = new Float64Array(n);
-      for (let k = 0; k < n; k++) a[k] = t.kind === "int8" ? view.getInt8(t.offset + k) : view.getFloat32(t.offset + 4 * k, true);
+      const n = t.shape.reduce((a, b) => a * b, 1), read = READ[t.kind];
+      if (!read) throw new Error("poet.bin holds " + t.name + " as " + t.kind + ": this page reads " + Object.keys(READ).join(", "));
+      const a = t.kind === "uint8" ? new Uint8Array(buffer, t.offset, n) : new Float64Array(n);
+      if (t.kind !== "uint8") for (let k = 0; k < n; k++) a[k] = read(view, t.offset, k);
       raw[t.name] = { a, shape: t.shape };
     });
-    const p = {};
+    const p = {}, SIDE = [".scale", ".bits", ".shape"];
     Object.keys(raw).forEach((key) => {
-      if (key.endsWith(".scale")) return;
-      if (!key.endsWith(".q")) { p[key] = raw[key].a; return; }
-      const name = key.slice(0, -2), q = raw[key].a, s = raw[name + ".scale"].a, cols = raw[key].shape[1];
+      if (SIDE.some((end) => key.endsWith(end))) return;
+      const packed = key.endsWith(".packed");
+      if (!packed && !key.endsWith(".q")) { p[key] = raw[key].a; return; }
+      const name = key.slice(0, packed ? -7 : -2), s = raw[name + ".scale"].a;
+      const shape = packed ? Array.from(raw[name + ".shape"].a) : raw[key].shape, cols = shape[1];
+      const q = packed ? unpack(raw[key].a, raw[name + ".bits"].a[0], shape[0] * cols) : raw[key].a;
       const w = new Float64Array(q.length);
       for (let k = 0; k < q.length; k++) w[k] = q[k] * s[Math.floor(k / cols)];
       p[name] = w;
@@ -233,6 +269,6 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     };
   }
 
-  return { PAD, START, END, UNK, fromFiles, erf, layerNorm, gelu, linear, mlp, headWeights, newCache, step, forward,
+  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, layerNorm, gelu, linear, mlp, headWeights, newCache, step, forward,
            run, mulberry32, draw, writer };
 })();
