@@ -15,7 +15,8 @@ the HTML build has finished it touches only the built site (_build/html):
   the explorer's text field adds it as a FontFace when a reader types, and the
   browser fetches the file only when a typed character falls in its range.
 - Theme assets no reader needs: fontawesome.js (the theme's stylesheet draws
-  the same icons with its web fonts), source maps, translation catalogues.
+  the same icons with its web fonts), the icon fonts' TrueType fallbacks (the
+  WOFF2 copies come first), source maps, translation catalogues.
 - Figures: re-encodes PNGs with a 256-colour palette (matplotlib's heatmaps
   have flat cells, so values and Chinese labels stay crisp at a third of the
   size).
@@ -63,6 +64,10 @@ FONT_CSS = "_static/cjk.css"
 
 UNUSED_THEME_FILES = ("_static/scripts/fontawesome.js", "_static/scripts/fontawesome.js.LICENSE.txt")
 UNUSED_THEME_DIRS = ("_static/locales",)  # gettext catalogues the theme used while building
+# The icon fonts' TrueType copies: the theme's stylesheet lists each WOFF2 first, which every browser that runs
+# this site's scripts reads, so the TrueType fallback (700 KB) is never fetched; its url() goes from the CSS too.
+FONTAWESOME_TTF = "_static/vendor/fontawesome/webfonts"
+TTF_FALLBACK = re.compile(r',\s*url\([^)]*fontawesome/webfonts/[^)]*\.ttf\)\s*format\("truetype"\)')
 FONTAWESOME_SCRIPT = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
 
 PALETTE_COLOURS = 256
@@ -139,6 +144,13 @@ def drop_unused_theme_assets(site: Path) -> None:
     # Source maps are fetched only by a browser's developer tools.
     for path in (site / "_static").rglob("*.map"):
         path.unlink()
+    for path in (site / FONTAWESOME_TTF).glob("*.ttf"):
+        path.unlink()
+    for css in (site / "_static").rglob("*.css"):
+        text = css.read_text(encoding="utf-8")
+        lighter = TTF_FALLBACK.sub("", text)
+        if lighter != text:
+            css.write_text(lighter, encoding="utf-8")
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         lighter = FONTAWESOME_SCRIPT.sub("", text)

@@ -181,6 +181,19 @@ def test_pages_do_not_load_fontawesome_js():
     assert not (SITE / "_static" / "scripts" / "fontawesome.js").exists()
 
 
+def test_icon_fonts_ship_once_as_woff2_and_every_font_url_resolves():
+    """If this broke, the site would carry the icon fonts' TrueType copies (700 KB no browser here fetches),
+    or a stylesheet would point at a font file that is not there (icons drawn as empty boxes)."""
+    fonts = SITE / "_static" / "vendor" / "fontawesome" / "webfonts"
+    assert sorted(p.suffix for p in fonts.iterdir()) == [".woff2"] * 3
+    for css in (SITE / "_static").rglob("*.css"):
+        for url in re.findall(r"url\(([^)]+)\)", css.read_text(encoding="utf-8")):
+            url = url.strip("'\"")
+            if url.startswith(("data:", "http", "#")) or not re.search(r"\.(woff2?|ttf|otf|eot)$", url):
+                continue
+            assert (css.parent / url).resolve().is_file(), (css.name, url)
+
+
 @every_page
 def test_no_inline_script_is_declared_twice(name):
     """If this broke, the browser console would show "Identifier ... has already been declared"
