@@ -302,3 +302,14 @@ def test_readme_states_the_shipped_model(poet):
     assert sorted(storage["int12"]) == sorted(n for n in poet.state_dict() if n.startswith("transformer.h.0.") and
                                               n.endswith("weight") and poet.state_dict()[n].ndim == 2)
     assert "12 for the first layer" in text
+    runs = [r for r in __import__("json").loads((poet_module.DATA / "seeds.json").read_text(encoding="utf-8"))
+            if r["size"] == f"{c.n_layer}×{c.n_head}×{c.n_embd}"]
+    assert sorted(r["seed"] for r in runs) == [0, 1, 2] and next(r for r in runs if r["seed"] == 0)["test"] == \
+        info["loss_nats_per_token"]["test"]
+    lo, hi = (f(r[k] for r in runs) for f in (min, max) for k in ("test",))
+    form = sorted(round(r["form"] * r["samples"]) for r in runs)
+    top1 = sorted(r["top1"] for r in runs)
+    assert (f"Seeds 0, 1 and 2 of the same command: test loss {lo:.2f} to {hi:.2f}, {form[0]} to {form[-1]} of "
+            f"{runs[0]['samples']} poems of correct form, top-1 agreement of the stored weights {top1[0]:.2%} to "
+            f"{top1[-1]:.2%}") in text
+    assert all(r["test"] <= 4.3 and r["form"] >= 0.95 and r["top1"] >= 0.99 for r in runs)  # issue 22's and 23's targets

@@ -1,6 +1,6 @@
 """Loss and form rate of several training runs of the poet (folders written by tools/train_poet.py), and their spread.
 
-    python -m tools.poet_seeds RUN_SEED0 RUN_SEED1 RUN_SEED2
+    python -m tools.poet_seeds RUN_SEED0 RUN_SEED1 RUN_SEED2 [--json attn_steps/data/poet/seeds.json]
 
 Prints one line per run (size, seed, test loss with float and stored weights, form rate, top-1 agreement of the
 stored weights, wall time) and, for each size, the mean, min and max over its seeds.
@@ -46,7 +46,12 @@ def summary(runs: list[dict]) -> str:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("runs", nargs="+", type=Path)
-    print(summary([read_run(f) for f in ap.parse_args(argv).runs]))
+    ap.add_argument("--json", type=Path, help="also write the rows here (the README's seed sentence is checked against it)")
+    args = ap.parse_args(argv)
+    runs = [read_run(f) for f in args.runs]
+    print(summary(runs))
+    if args.json:
+        args.json.write_text(json.dumps(runs, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
