@@ -96,7 +96,8 @@
     return { width, height: Math.ceil(y + M - 4), ops };
   }
 
-  const esc = window.AttnStage.esc;  // & < > " as XML's own entities: SVG text and attributes in "..."
+  // Its own escape (this file also runs alone, without stage_view.js): attributes are in "..."
+  const esc = (s) => String(s).replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
 
   function svg(model) {
     const { width, height, ops } = layout(model);
