@@ -24,6 +24,7 @@ import fnmatch
 import numpy as np
 
 TIED = "lm_head.weight"
+SIDE = (".scale", ".bits", ".shape")  # what goes with a matrix's integers; not parameters of their own
 # Bits per number of the matrices tools/train_poet.py stores with more than 8 (patterns as fnmatch reads them):
 # the token embedding, which is also the output matrix (every logit is a row of it times the last hidden state),
 # and the first layer, whose rounding every later layer carries on. Chosen on the shipped model's float weights
@@ -108,7 +109,7 @@ def dequantise(arrays: dict) -> dict[str, np.ndarray]:
             b, shape = int(arrays[name + ".bits"][0]), tuple(int(n) for n in arrays[name + ".shape"])
             q = unpack(a, b, shape[0] * shape[1]).reshape(shape) - 2 ** (b - 1)
             params[name] = q.astype(np.float64) * arrays[name + ".scale"].astype(np.float64)[:, None]
-        elif not key.endswith((".scale", ".bits", ".shape")):
+        elif not key.endswith(SIDE):
             params[key] = a.astype(np.float64)
     return params
 
@@ -120,8 +121,9 @@ def storage(arrays: dict) -> dict[str, str]:
         if key.endswith(".q"):
             kinds[key[:-2]] = "int8"
         elif key.endswith(".packed"):
-            kinds[key[:-len(".packed")]] = f"int{int(arrays[key[:-len('.packed')] + '.bits'][0])}"
-        elif not key.endswith((".scale", ".bits", ".shape")):
+            name = key[:-len(".packed")]
+            kinds[name] = f"int{int(arrays[name + '.bits'][0])}"
+        elif not key.endswith(SIDE):
             kinds[key] = str(a.dtype)
     return kinds
 

@@ -11,6 +11,7 @@ import torch
 
 import attn_steps as ats
 from attn_steps import poet as poet_module
+from attn_steps.attention import stable_softmax
 from attn_steps.head_roles import ROLES, form
 from tools import train_poet
 from tools.poet_torch import GPT, PoetTorchConfig
@@ -183,7 +184,7 @@ def test_what_storing_changes_is_measured_right(tmp_path):
         with pytest.warns(UserWarning, match="<unk>"):
             for text in texts:
                 ids = exact.encode(text) + [poet_module.END]
-                pa, pb = (softmax(m.forward([ids[:-1]])[0][0]) for m in (exact, stored))
+                pa, pb = (stable_softmax(m.forward([ids[:-1]])[0][0]) for m in (exact, stored))
                 agree += int((pa.argmax(-1) == pb.argmax(-1)).sum())
                 worst, n = max(worst, np.abs(pa - pb).max()), n + len(ids) - 1
         effect = info["storage_effect_on_test"]
@@ -192,11 +193,6 @@ def test_what_storing_changes_is_measured_right(tmp_path):
         assert effect["top1_agreement_drawable"] > 0
         assert math.isclose(effect["max_abs_dp"], worst, rel_tol=0.02, abs_tol=1e-5)
         assert worst > 0  # stored weights are not the float ones
-
-
-def softmax(logits):
-    e = np.exp(logits - logits.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 def test_train_tool_help():

@@ -26,12 +26,13 @@ import copy
 import csv
 import json
 import math
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from attn_steps.poet import END, PAD, START, UNK
+from attn_steps.poet import END, NEVER_SAMPLED, PAD, START, UNK
 from attn_steps.poet_weights import BITS, TIED, dequantise, quantise, storage
 from tools.make_poem_corpus import is_regular
 
@@ -88,7 +89,7 @@ def main(argv=None):
     ap.add_argument("--float-out", type=Path, help="also write the float32 weights here (.npz, not shipped), to compare storage formats later")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    args.argv = argv if argv is not None else __import__("sys").argv[1:]
+    args.argv = argv if argv is not None else sys.argv[1:]
     try:
         args.bits = {k: int(v) for k, v in (item.rsplit("=", 1) for item in args.bits)}
     except ValueError:
@@ -159,7 +160,7 @@ def main(argv=None):
         "warmup": args.warmup, "schedule": "linear warmup, cosine decay to lr/10", "optimizer": "AdamW(0.9, 0.99), wd 0.1 on matrices",
         "parameters": model.n_params(), "wall_seconds": round(wall, 1), "threads": args.threads,
         "train_poems": len(splits["train"]),
-        "command": "python -m tools.train_poet " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        "command": "python -m tools.train_poet " + " ".join(args.argv),
     }
     store(model, floats, args, data, vocab, info)
 
@@ -179,7 +180,7 @@ def store(model, floats, args, data, vocab, info):
     state[TIED] = state["transformer.wte.weight"]  # tied, as nanoGPT's GPT holds it
     model.load_state_dict({k: torch.from_numpy(v).float() for k, v in state.items()}, strict=True)
     q_val, q_test = loss_on(model, *data["val"]), loss_on(model, *data["test"])
-    drawable = [i for i in range(len(vocab)) if i not in (PAD, START, UNK)]  # what the sampler can write
+    drawable = [i for i in range(len(vocab)) if i not in NEVER_SAMPLED]  # what the sampler can write
     x_test, y_test = data["test"]
     agree = agree_drawn = positions = 0
     max_dp = 0.0
@@ -265,7 +266,7 @@ def sample(model, n, block_size, vocab, seed, temperature=0.8):
     with torch.no_grad():
         while idx.shape[1] < block_size + 1 and not done.all():
             logits = model(idx[:, -block_size:])[0][:, -1].double() / temperature
-            logits[:, [PAD, START, UNK]] = float("-inf")
+            logits[:, list(NEVER_SAMPLED)] = float("-inf")
             nxt = torch.multinomial(torch.softmax(logits, -1), 1, generator=g)
             nxt[done] = END
             done |= nxt[:, 0] == END
