@@ -35,7 +35,7 @@ from . import checks
 from .attention import Steps, Weights, self_attention, stable_softmax
 from .embeddings import unique_labels
 from .layers import normalise
-from .poet_weights import read_weights
+from .poet_weights import TIED, read_weights
 
 DATA = Path(__file__).parent / "data" / "poet"
 PAD, START, END, UNK = 0, 1, 2, 3
@@ -192,7 +192,7 @@ class Poet:
         self.config = config
         self.vocab = list(vocab)
         self.info = dict(info or {})
-        self._params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items() if k != "lm_head.weight"}
+        self._params = {k: np.asarray(v, dtype=np.float64) for k, v in params.items() if k != TIED}
         self._index = {t: i for i, t in enumerate(self.vocab) if i > UNK}
 
     def __repr__(self):
@@ -205,7 +205,7 @@ class Poet:
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter under nanoGPT's names and shapes, lm_head.weight (tied to wte) included."""
         out = {k: v.copy() for k, v in self._params.items()}
-        out["lm_head.weight"] = out["transformer.wte.weight"].copy()
+        out[TIED] = out["transformer.wte.weight"].copy()
         return out
 
     def untrained(self, seed: int = 0) -> "Poet":
