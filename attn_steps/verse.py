@@ -29,6 +29,7 @@ import json
 import random
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
 
 TABLE = Path(__file__).resolve().parent / "data" / "poet" / "pingshui.tsv"
 
@@ -45,13 +46,13 @@ def verse_form(poem: str) -> tuple[int, int] | None:
 
 
 @lru_cache(maxsize=1)
-def rhyme_table() -> dict[str, tuple[str, ...]]:
-    """Every character of the table → its 平水韵 groups (read once from data/poet/pingshui.tsv)."""
+def rhyme_table() -> MappingProxyType:
+    """Every character of the table → its 平水韵 groups, read once from data/poet/pingshui.tsv (read-only)."""
     table = {}
     for line in TABLE.read_text(encoding="utf-8").splitlines():
         ch, groups = line.split("\t")
         table[ch] = tuple(groups.split(","))
-    return table
+    return MappingProxyType(table)
 
 
 def rhyme_groups(ch: str) -> tuple[str, ...]:
