@@ -1,4 +1,4 @@
-"""Knocking heads out of the poet (poet.knock_table, gpt.knocked) and what it costs (attn_steps.head_effects)."""
+"""Knocking heads out of the poet (poet.knock_table, gpt.knocked) and what it costs (attn_steps.knockouts)."""
 
 import json
 import warnings
@@ -9,7 +9,7 @@ import torch
 
 import attn_steps as ats
 from attn_steps.attention import stable_softmax
-from attn_steps import head_effects as he
+from attn_steps import knockouts as he
 from attn_steps.poet import DATA
 from tests.test_poet import JINGYESI, torch_model
 
