@@ -76,9 +76,10 @@ from .tile_widget import TileWidget, tile_widget
 from .poet import Poet, PoetConfig, PoetRun, load_poet
 from .verse import random_pair_rate, rhyme_groups, rhyme_pairs, rhyme_rate, rhymes, verse_form
 from .head_roles import head_roles
-from .knockouts import attention_at_slots, head_does, head_effects, knockout_poems
+from .knockouts import attention_at_slots, head_does, head_effects, head_table, knockout_poems
 from .poet_corpus import corpus_info, test_poems, training_log
-from .poet_plots import plot_block, plot_head_grid, plot_next_char, plot_training
+from .poet_plots import (plot_block, plot_head_grid, plot_next_char, plot_poem_attention, plot_rhyme_rates,
+                         plot_training)
 from .poet_web import poet_widget
 
 __all__ = [
@@ -157,6 +158,9 @@ __all__ = [
     "head_does",
     "knockout_poems",
     "attention_at_slots",
+    "head_table",
+    "plot_poem_attention",
+    "plot_rhyme_rates",
     "corpus_info",
     "test_poems",
     "training_log",
