@@ -139,6 +139,7 @@
       const box = this.box.querySelector("[data-role=typed-message]");
       box.hidden = !text;
       box.textContent = text || "";
+      this.ex.remember();  // the typed sentence is part of the page's link
     }
 
     // A short message for text no table can help with, or null when it can be computed.
@@ -167,8 +168,8 @@
       const refusal = this.refuse(text);
       if (refusal) {  // nothing stale stays on the page: the explorer goes back to the page's sentence
         this.clear(text.length > 0);
-        this.say(refusal);
         this.state = { text, mode: this.mode, message: refusal };
+        this.say(refusal);
         return Promise.resolve(this.typed());
       }
       if (this.mode === "intl" && !(typeof Intl === "object" && Intl.Segmenter)) {
@@ -311,8 +312,8 @@
     restore() {
       this.ticket = (this.ticket || 0) + 1;  // a table still loading must not redraw afterwards
       this.clear(false);
-      this.say(null);
       this.state = null;
+      this.say(null);
     }
 
     typed() { return this.state ? JSON.parse(JSON.stringify(this.state)) : null; }
