@@ -396,6 +396,24 @@ def test_a_rare_typed_character_is_drawn_with_the_rest_of_the_font_and_exported_
 FONT_NOTE = "const n = arguments[0].querySelector('[data-role=font-note]'); return n ? n.textContent : '';"
 
 
+def test_a_repeated_missing_word_is_named_once_and_a_traditional_character_gets_a_hint(driver, base):
+    """If this broke, a sentence with a word twice would list it twice (「散步」「散步」), and 國 would be
+    refused with no word that the tables hold simplified characters only (issue 30)."""
+    for page in (CHAPTER2, CHAPTER4):
+        root = open_explorer(driver, base, page)
+        typed = driver.execute_async_script(TYPE, root, "我和苹果散步，散步真好", "book")
+        assert typed["split"].count("散步") == 2, typed  # the table lacks 散步: it is split, twice
+        said = driver.execute_script(MESSAGE, root)
+        assert said.count("「散步」") == 1, said
+        typed = driver.execute_async_script(TYPE, root, "我爱中國的苹果，中國很大", "book")
+        assert typed["missing"].count("國") == 2, typed
+        said = driver.execute_script(MESSAGE, root)
+        assert said.count("「國」") == 1 and "如果这是繁体字，请换成简体再输入" in said, said
+        typed = driver.execute_async_script(TYPE, root, "我爱苹果🍎", "book")
+        assert "繁体字" not in driver.execute_script(MESSAGE, root)  # an emoji is no traditional character
+    assert browser.console_errors(driver) == []
+
+
 def test_chapter_4s_own_sentences_read_in_its_field_as_the_page_says(driver, base, tables):
     """If this broke, chapter 4's §7 would give one verdict for a sentence and its own text field another,
     with no word why (issue 30: 外公捎来两箱苹果, 品牌 0.73 on the page, 0.99 in the field): the page's table

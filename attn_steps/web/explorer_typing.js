@@ -28,6 +28,8 @@
   const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport, Stage0 = window.AttnStage0;
   const MODES = [["book", "本书的分词器"], ["char", "按字"], ["intl", "浏览器的 Intl.Segmenter"]];
   const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
+  // The tables hold GB2312's simplified characters: a hanzi outside them is most often a traditional form.
+  const TRADITIONAL = "本站的表只收简体字（GB2312 的汉字）：如果这是繁体字，请换成简体再输入。";
   const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
 
@@ -219,8 +221,9 @@
                       x_note: "每个词单独查表（context=False），不是本章的 tok2vec 向量" });
       }
       const notes = [];
-      if (split.length) notes.push(`词向量表里没有 ${split.map((w) => `「${w}」`).join("")}（它只收最常见的 ${rows.words.toLocaleString("en-US")} 个词和单字），按字拆开查。`);
-      if (missing.length) notes.push(`${[...new Set(missing)].map((c) => `「${c}」`).join("")}不在任何表里，下面的计算不含它。`);
+      const once = (list) => [...new Set(list)].map((w) => `「${w}」`).join("");  // a repeated word is named once
+      if (split.length) notes.push(`词向量表里没有 ${once(split)}（它只收最常见的 ${rows.words.toLocaleString("en-US")} 个词和单字），按字拆开查。`);
+      if (missing.length) notes.push(`${once(missing)}不在任何表里，下面的计算不含它。` + (missing.some((c) => HAN.test(c)) ? TRADITIONAL : ""));
       this.state.message = message;
       this.say([message, ...notes].filter(Boolean).join(" "));
       this.box.querySelector("[data-role=restore]").hidden = false;
