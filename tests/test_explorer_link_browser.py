@@ -156,3 +156,15 @@ def test_a_mangled_link_gets_the_usual_message_and_the_default_view(driver, base
     else:  # an anchor, or no value for this explorer: nothing to restore, nothing to say
         assert not message.is_displayed()
     assert browser.console_errors(driver) == []
+
+
+def test_outside_the_site_an_explorer_leaves_the_address_alone(driver, tmp_path):
+    """If this broke, an explorer in Jupyter would read or rewrite Jupyter's own address."""
+    page = tmp_path / "notebook.html"
+    page.write_text(f'<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><body>{ats.explore(TEXT1).html}</body>', encoding="utf-8")
+    with browser.serve(tmp_path) as url:
+        root, restored = open_at(driver, url + "notebook.html#e1.seed=3")
+        assert restored is False
+        assert driver.execute_script("return arguments[0].attnExplorer.set({seed: 5}).settings.seed", root) == 5
+        assert driver.execute_script("return location.hash") == "#e1.seed=3"
+    assert browser.console_errors(driver) == []

@@ -5,7 +5,8 @@
  * in view, under the explorer's prefix (e1 for the page's first explorer). Opening a link
  * restores them; each value is checked as the controls check it (explorer_controls.js), and a
  * bad or hand-edited one shows the usual Chinese message and leaves the page's default view,
- * never an error. The address changes only after the reader changes something.
+ * never an error. The address changes only after the reader changes something, and only on
+ * the book's site (siteRoot, explorer_stage0.js).
  * window.AttnExplorerLink.
  */
 window.AttnExplorerLink = window.AttnExplorerLink || (function () {
@@ -68,8 +69,10 @@ window.AttnExplorerLink = window.AttnExplorerLink || (function () {
     }
   }
 
-  // Explorer k of the page (from 1) keeps its view under the prefix e<k>.
+  // Explorer k of the page (from 1) keeps its view under the prefix e<k>; only on the book's site:
+  // in Jupyter the address belongs to Jupyter, and an explorer leaves it alone.
   function attach(ex) {
+    if (window.AttnStage0.siteRoot() === null) { ex.restored = Promise.resolve(false); return null; }
     const k = Array.from(document.querySelectorAll("[data-attn-explorer]")).indexOf(ex.root) + 1;
     const link = new Link(ex, `e${k}`);
     ex.restored = link.restore();
