@@ -30,10 +30,12 @@ MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
 
 # Inlined in this order: the math, the stage renderer and navigator every widget shares, the controls,
-# the segmenter and word vectors a typed sentence needs, the downloads, the text field, then the view
-# that calls them (it starts every explorer on the page).
-SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_controls.js", "segmenter.js",
-           "wordvecs.js", "explorer_export.js", "explorer_stage0.js", "explorer_typing.js", "explorer_view.js")
+# the live checks of the softmax and the output, the segmenter and word vectors a typed sentence needs,
+# the downloads, the text field, the link (the view kept in the page's address), then the view that
+# calls them (it starts every explorer on the page).
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_controls.js", "explorer_checks.js",
+           "segmenter.js", "wordvecs.js", "explorer_export.js", "explorer_stage0.js", "explorer_typing.js",
+           "url_state.js", "explorer_link.js", "explorer_view.js")
 # Where the built site keeps the tables a typed sentence loads (_ext/site_tables.py writes them),
 # relative to the site's root; a page finds its root from Sphinx's data-content_root.
 TABLES = "_static/attn-tables/"

@@ -32,7 +32,8 @@ window.AttnStage = window.AttnStage || (function () {
   }
   const finite = (A) => A.flat().filter(Number.isFinite);
   function formatter(A, kind) {
-    const minus = (f) => (v) => f(v).replace("-", "−");
+    // No "−0" for a value that rounds to zero, as ats.heatmap writes it.
+    const minus = (f) => (v) => (Number(f(v)) === 0 ? f(0) : f(v).replace("-", "−"));
     if (finite(A).every(Number.isInteger)) return minus((v) => String(v));
     if (kind === "prob") return (v) => v.toFixed(2);
     const big = Math.max(...finite(A).map(Math.abs));
