@@ -191,7 +191,7 @@ def head_table(roles: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
     """Every head side by side: where it looks (the roles head_roles names for it) and what it does (what removing it
     costs at each slot, nats per character, and the job head_does names it for, if any). Chapter 9's table."""
     does = head_does(effects)
-    jobs = {(r.layer, r.head): job for job, r in does.iterrows() if r.does}
+    jobs = {(r["layer"], r["head"]): job for job, r in does.iterrows() if r["does"]}
     looks = named_roles(roles)
     cost = effects.pivot_table(index=["layer", "head"], columns="slot", values="delta")
     rows = []
