@@ -16,76 +16,110 @@ an odd number here.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from .verse import verse_form
 
-form = verse_form  # the form check lives in verse; chapter 9 still imports it from here as `form`
 
-ROLES = {
-    "previous character": "each character (from the 2nd) → the character just before it",
-    "same column, previous line": "a character of line j ≥ 1 → the same column of line j − 1",
-    "parallel position (对仗)": "a character of a couplet's second line → the same column of its first line",
-    "rhyme": "the last character of an even line (4th, 6th, 8th) → the last character of the previous even line",
-    "rhyme, one before": "the character before that last one → the last character of the previous even line",
-    "punctuation": "every position that can see a ，or 。 → all of them",
-    "start token": "every character → <s>",
-}
-# What the pages call each role: a short name (the widget's labels, the chapter's table) and, in prose, what it means.
-ROLE_NAMES = {
-    "previous character": "前一字",
-    "same column, previous line": "上句同列",
-    "parallel position (对仗)": "对仗",
-    "rhyme": "韵脚",
-    "rhyme, one before": "韵脚前",
-    "punctuation": "标点",
-    "start token": "起始符",
-}
-ROLE_MEANINGS = {
-    "previous character": "每个字看它前面的那个字",
-    "same column, previous line": "一行的每个字看上一行同一列的字",
-    "parallel position (对仗)": "一联下句的每个字看上句同一列的字",
-    "rhyme": "偶数行的末字看上一个偶数行的末字",
-    "rhyme, one before": "偶数行末字之前的那个字看上一个偶数行的末字：下一个字就要押韵",
-    "punctuation": "每个字看前面所有的逗号和句号",
-    "start token": "每个字看开头记号 `<s>`",
-}
+@dataclass(frozen=True)
+class Role:
+    """A role: its name (the tables' key), what the pages call it, what it means, and its pattern.
+
+    pattern(L, n) → the (T, T) 0/1 matrix of expected (query, key) pairs for a form of
+    n lines of L characters (T = n·(L + 1) + 1); the rows where it applies are its
+    non-empty rows. Adding a role is adding one record to ROLES.
+    """
+
+    name: str
+    short: str  # the widget's labels, the chapter's table
+    meaning: str  # in prose, Chinese
+    pairs: str  # the same, in English
+    pattern: Callable[[int, int], np.ndarray]
+
+
+def _pos(L: int, line: int, col: int) -> int:
+    """The position of a character: 0 is <s>, line j's column c (c = L is its ，or 。) sits at j·(L + 1) + c + 1."""
+    return line * (L + 1) + col + 1
+
+
+def _empty(L: int, n: int) -> np.ndarray:
+    T = n * (L + 1) + 1
+    return np.zeros((T, T))
+
+
+def previous_character(L: int, n: int) -> np.ndarray:
+    P = _empty(L, n)
+    for q in range(2, len(P)):
+        P[q, q - 1] = 1
+    return P
+
+
+def same_column_previous_line(L: int, n: int) -> np.ndarray:
+    P = _empty(L, n)
+    for j in range(1, n):
+        for c in range(L + 1):
+            P[_pos(L, j, c), _pos(L, j - 1, c)] = 1
+    return P
+
+
+def parallel_position(L: int, n: int) -> np.ndarray:
+    P = _empty(L, n)
+    for j in range(1, n, 2):
+        for c in range(L):
+            P[_pos(L, j, c), _pos(L, j - 1, c)] = 1
+    return P
+
+
+def rhyme(L: int, n: int, before: int = 0) -> np.ndarray:
+    P = _empty(L, n)
+    for j in range(3, n, 2):
+        P[_pos(L, j, L - 1 - before), _pos(L, j - 2, L - 1)] = 1
+    return P
+
+
+def rhyme_one_before(L: int, n: int) -> np.ndarray:
+    return rhyme(L, n, before=1)
+
+
+def punctuation(L: int, n: int) -> np.ndarray:
+    P = _empty(L, n)
+    marks = [_pos(L, j, L) for j in range(n)]
+    for q in range(1, len(P)):
+        P[q, [k for k in marks if k <= q]] = 1
+    return P
+
+
+def start_token(L: int, n: int) -> np.ndarray:
+    P = _empty(L, n)
+    P[1:, 0] = 1
+    return P
+
+
+ROLES = {r.name: r for r in (
+    Role("previous character", "前一字", "每个字看它前面的那个字",
+         "each character (from the 2nd) → the character just before it", previous_character),
+    Role("same column, previous line", "上句同列", "一行的每个字看上一行同一列的字",
+         "a character of line j ≥ 1 → the same column of line j − 1", same_column_previous_line),
+    Role("parallel position (对仗)", "对仗", "一联下句的每个字看上句同一列的字",
+         "a character of a couplet's second line → the same column of its first line", parallel_position),
+    Role("rhyme", "韵脚", "偶数行的末字看上一个偶数行的末字",
+         "the last character of an even line (4th, 6th, 8th) → the last character of the previous even line", rhyme),
+    Role("rhyme, one before", "韵脚前", "偶数行末字之前的那个字看上一个偶数行的末字：下一个字就要押韵",
+         "the character before that last one → the last character of the previous even line", rhyme_one_before),
+    Role("punctuation", "标点", "每个字看前面所有的逗号和句号",
+         "every position that can see a ，or 。 → all of them", punctuation),
+    Role("start token", "起始符", "每个字看开头记号 `<s>`", "every character → <s>", start_token),
+)}
 CLEAR_MARGIN = 3.0  # a role is named for a head only when its score is ≥ 3× both baselines
 
 
 def patterns(L: int, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """For a form: each role's (T, T) 0/1 pattern of expected (query, key) pairs and its (T,) rows where it applies."""
-    T = n * (L + 1) + 1
-
-    def pos(line, col):
-        return line * (L + 1) + col + 1
-
-    out = {}
-    for role in ROLES:
-        P = np.zeros((T, T))
-        if role == "previous character":
-            for q in range(2, T):
-                P[q, q - 1] = 1
-        elif role == "start token":
-            P[1:, 0] = 1
-        elif role == "punctuation":
-            punct = [pos(j, L) for j in range(n)]
-            for q in range(1, T):
-                P[q, [k for k in punct if k <= q]] = 1
-        else:
-            for j in range(1, n):
-                for c in range(L + 1):
-                    if role == "same column, previous line":
-                        P[pos(j, c), pos(j - 1, c)] = 1
-                    elif role == "parallel position (对仗)" and j % 2 == 1 and c < L:
-                        P[pos(j, c), pos(j - 1, c)] = 1
-                    elif role == "rhyme" and j % 2 == 1 and j >= 3 and c == L - 1:
-                        P[pos(j, c), pos(j - 2, L - 1)] = 1
-                    elif role == "rhyme, one before" and j % 2 == 1 and j >= 3 and c == L - 2:
-                        P[pos(j, c), pos(j - 2, L - 1)] = 1
-        out[role] = (P, P.any(axis=1))
-    return out
+    return {name: (P, P.any(axis=1)) for name, P in ((name, r.pattern(L, n)) for name, r in ROLES.items())}
 
 
 def role_sums(poet, by_form: dict) -> dict[str, np.ndarray]:
@@ -146,7 +180,8 @@ def head_roles(poet, poems, untrained_seed: int = 0) -> pd.DataFrame:
                                     untrained=untrained[role][layer, head] / q if q else np.nan,
                                     uniform=uniform[role] / q if q else np.nan, queries=int(q)))
     df = pd.DataFrame(records)
-    df.attrs.update(poems=sum(len(r) for r in by_form.values()), skipped=skipped, roles=dict(ROLES))
+    df.attrs.update(poems=sum(len(r) for r in by_form.values()), skipped=skipped,
+                    roles={name: r.pairs for name, r in ROLES.items()})
     return df
 
 

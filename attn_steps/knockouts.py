@@ -26,7 +26,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .head_roles import ROLE_NAMES, named_roles
+from .head_roles import ROLES, named_roles
 from .verse import judged, rhyme_pairs, rhymes, verse_form
 
 SLOTS = ("韵脚", "标点", "句首", "其他", "全部")
@@ -197,7 +197,7 @@ def head_table(roles: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (layer, head), deltas in cost.iterrows():
         rows.append({"头": f"第 {layer} 层 · 头 {head}",
-                     "看哪里": "、".join(ROLE_NAMES[r] for r in looks.get((layer, head), [])) or "—",
+                     "看哪里": "、".join(ROLES[r].short for r in looks.get((layer, head), [])) or "—",
                      **{f"拿掉后 {s}": deltas[s] for s in SLOTS[:4]},
                      "做什么": JOB_NAMES[jobs[(layer, head)]] if (layer, head) in jobs else "—"})
     return pd.DataFrame(rows).set_index("头")

@@ -30,7 +30,7 @@ import numpy as np
 from . import explorer
 from .poet import DATA, Poet, load_poet
 from .poet_weights import dequantise, read_weights
-from .head_roles import CLEAR_MARGIN, ROLE_NAMES
+from .head_roles import CLEAR_MARGIN, ROLES
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
@@ -125,7 +125,7 @@ def role_labels(roles, margin: float = CLEAR_MARGIN) -> dict[str, list[str]]:
         floor = max(r.untrained, r.uniform)
         if np.isfinite(r.score) and r.score >= margin * floor and r.score > 0:
             out.setdefault(f"{r.layer},{r.head}", []).append((-r.score / floor if floor > 0 else -np.inf,
-                                                               ROLE_NAMES.get(r.role, r.role)))
+                                                               ROLES[r.role].short if r.role in ROLES else r.role))
     return {k: [name for _, name in sorted(v)] for k, v in out.items()}
 
 

@@ -311,3 +311,16 @@ def test_readme_states_the_shipped_model(poet):
             f"{runs[0]['samples']} poems of correct form, top-1 agreement of the stored weights {top1[0]:.2%} to "
             f"{top1[-1]:.2%}") in text
     assert all(r["test"] <= 4.3 and r["form"] >= 0.95 and r["top1"] >= 0.99 for r in runs)  # issue 22's and 23's targets
+
+
+def test_roles_are_one_table_of_records():
+    """If this broke, a role would have a pattern but no name on the page (or the reverse): each role is one record
+    (name, Chinese short name, meaning, pattern function), as TransformerLens keeps one function per pattern."""
+    from attn_steps.head_roles import ROLES, patterns
+    assert len({r.short for r in ROLES.values()}) == len(ROLES)
+    for name, r in ROLES.items():
+        assert r.name == name and r.short and r.meaning and callable(r.pattern)
+        P = r.pattern(5, 4)
+        assert P.shape == (25, 25) and set(np.unique(P)) <= {0.0, 1.0} and P.any()
+        assert not np.triu(P, 1).any()  # a pattern only names keys a causal head can see
+    assert list(patterns(7, 8)) == list(ROLES)
