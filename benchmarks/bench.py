@@ -15,14 +15,12 @@ import argparse
 import gzip
 import io
 import json
-import math
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib
@@ -35,52 +33,12 @@ import pandas as pd  # noqa: E402
 import attn_steps as ats  # noqa: E402
 from tools import browser, head_robustness, page_weight  # noqa: E402
 from benchmarks.bench_poet import poet_figures  # noqa: E402
+from benchmarks.figures import Figure, best_of, interleaved  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
 TEXT1 = "我喜欢的水果是橙子和苹果"
 MB = 1_000_000
-
-
-@dataclass
-class Figure:
-    """One line of the final table: what was measured, its value and its target."""
-
-    name: str
-    value: float
-    unit: str
-    target: str = ""  # e.g. "≤ 1.15"; empty for figures printed for orientation only
-
-    def holds(self) -> str:
-        if not self.target:
-            return ""
-        op, bound = self.target.split()
-        ok = {"≤": self.value <= float(bound), "<": self.value < float(bound), "≥": self.value >= float(bound)}[op]
-        return "yes" if ok else "NO"
-
-    def line(self) -> str:
-        value = f"{self.value:,.3g}" if abs(self.value) < 1000 else f"{self.value:,.0f}"
-        return f"{self.name:<60} {value:>10} {self.unit:<6} {self.target:>8} {self.holds():>5}"
-
-
-def best_of(fn, repeat: int = 5) -> float:
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-def interleaved(fns: dict, repeat: int = 7) -> dict[str, float]:
-    """Best time of each function, run in turns so that load on the machine hits them alike."""
-    times = {name: math.inf for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t = time.perf_counter()
-            fn()
-            times[name] = min(times[name], time.perf_counter() - t)
-    return times
 
 
 # ---- the book's build -------------------------------------------------------
