@@ -12,6 +12,7 @@ page weights, and times the explorer on the site already in _build/html.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import io
 import json
@@ -63,21 +64,39 @@ def toc_notebooks(book: Path) -> list[Path]:
 
 
 def execute_bare(notebooks: list[Path]) -> float:
-    """Every chapter run by nbclient alone, one kernel each, as the build's executor does."""
+    """Every chapter run by nbclient alone, one kernel each, as the build's executor does (no head cache: each trains)."""
     import nbformat
     from nbclient import NotebookClient
 
+    env = {k: v for k, v in os.environ.items() if k != "ATTN_HEAD_CACHE"}
     t = time.perf_counter()
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+        client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+        with _environ(env):
+            client.execute()
     return time.perf_counter() - t
 
 
+@contextlib.contextmanager
+def _environ(env: dict[str, str]):
+    """os.environ replaced for the block (the kernels nbclient starts inherit it)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def build(book: Path) -> float:
+    """The build as `make book` runs it: its command, and its head cache (chapter 4's head, reused by the site tables)."""
     t = time.perf_counter()
     subprocess.run([str(Path(sys.executable).parent / "jupyter-book"), "build", str(book), "-W", "--keep-going"],
-                   check=True, capture_output=True, env={**os.environ, "PYTHONPATH": str(book)})
+                   check=True, capture_output=True,
+                   env={**os.environ, "PYTHONPATH": str(book), "ATTN_HEAD_CACHE": str(book / "_build" / "head-cache")})
     return time.perf_counter() - t
 
 
@@ -86,9 +105,10 @@ def build_figures(book: Path) -> list[Figure]:
     bare = execute_bare(toc_notebooks(book))
     cold = build(book)
     warm = build(book)
-    print(f"  bare nbclient {bare:.0f} s, cold build {cold:.0f} s, unchanged rebuild {warm:.1f} s")
+    print(f"  bare nbclient {bare:.0f} s, cold build {cold:.0f} s, unchanged rebuild {warm:.1f} s; "
+          f"cold build / bare = {cold / bare:.3f}")
     return [
-        Figure("cold make book / bare nbclient execution", cold / bare, "ratio", "≤ 1.15"),
+        Figure("cold make book / bare nbclient execution", cold / bare, "ratio", "≤ 1.10"),
         Figure("unchanged rebuild / cold build", warm / cold, "ratio", "≤ 0.10"),
     ]
 
