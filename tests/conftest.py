@@ -59,3 +59,13 @@ def driver(request, base):
 
     with browser.chromium(*getattr(request.module, "WINDOW", ())) as d:
         yield d
+
+
+def pytest_collection_modifyitems(config, items):
+    """Keep the markers honest: a test on the conftest's built-site browser fixtures is marked browser and notebook."""
+    for item in items:
+        uses = {"driver", "base"} & set(getattr(item, "fixturenames", ()))
+        missing = [m for m in ("browser", "notebook") if uses and item.get_closest_marker(m) is None]
+        if missing:
+            raise pytest.UsageError(f"{item.nodeid} uses the fixture {sorted(uses)[0]} (Chromium on the built site) "
+                                    f"but is not marked {' and '.join(missing)}")
