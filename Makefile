@@ -97,9 +97,11 @@ endef
 # HEAD_CACHE (see book) is emptied at the start of each run.
 # ATTN_REQUIRE_BROWSER: a browser test that finds no Chromium fails here (by hand it is skipped, saying what to install).
 # After the environments, three parts run side by side on the machine's cores (each prints its own time):
-# make book, then the tests that read its execution and its site (pytest -m notebook); make test-model (every
-# chapter again with the model double, in .venv-model); and the rest of pytest, which needs no build. The notebooks
-# run twice, not three times: tests/test_executed_notebooks.py checks the build's execution (README).
+# make book, then pytest -m "notebook or slow" (the tests that read its execution and its site, and the slow ones,
+# which build a book of their own with a 30 s cell timeout and so must not share the cores with both notebook runs);
+# make test-model (every chapter again with the model double, in .venv-model); and the rest of pytest (make check's
+# tests), which needs no build. The notebooks run twice, not three times: tests/test_executed_notebooks.py checks
+# the build's execution (README).
 test: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 test: export ATTN_REQUIRE_BROWSER := 1
 test:
@@ -116,11 +118,11 @@ $(TIMED_PARTS): timed-%:
 	echo "  make $*: $$(( $$(date +%s) - start )) s$$([ $$status -eq 0 ] || echo ', FAILED')" >> $(TIMES); exit $$status
 timed-pytest-built: timed-book
 
-# pytest in two parts for make test: what reads the build (marker notebook) and the rest, unit and browser tests.
+# pytest in two parts for make test: after the build, what reads it and the slow tests; beside it, the rest.
 pytest-built:
-	$(BIN)/python -m pytest -m notebook
+	$(BIN)/python -m pytest -m "notebook or slow"
 pytest-rest:
-	$(BIN)/python -m pytest -m "not notebook"
+	$(BIN)/python -m pytest -m "not notebook and not slow"
 
 # The quick loop: unit tests and the JavaScript twins in Chromium (bare pages, no site); no notebook runs,
 # no book is built. A missing Chromium skips the browser tests with the command that installs it.
