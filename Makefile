@@ -96,19 +96,19 @@ endef
 
 # HEAD_CACHE (see book) is emptied at the start of each run.
 # ATTN_REQUIRE_BROWSER: a browser test that finds no Chromium fails here (by hand it is skipped, saying what to install).
-# After the environments, three parts run side by side on the machine's cores (each prints its own time):
-# make book, then pytest -m "notebook or slow" (the tests that read its execution and its site, and the slow ones,
-# which build a book of their own with a 30 s cell timeout and so must not share the cores with both notebook runs);
-# make test-model (every chapter again with the model double, in .venv-model); and the rest of pytest (make check's
-# tests), which needs no build. The notebooks run twice, not three times: tests/test_executed_notebooks.py checks
-# the build's execution (README).
+# After the environments, two chains run side by side, one core each (each part prints its own time):
+# make book, then pytest -m "notebook or slow" (the tests that read its execution and its site, and the slow ones);
+# make test-model (every chapter again with the model double, in .venv-model), then the rest of pytest (make check's
+# tests). Never more than two at once: a third part beside both notebook runs pushed a cell of chapter 4 past the
+# build's 300 s timeout on a busy machine. The notebooks run twice, not three times: tests/test_executed_notebooks.py
+# checks the build's execution (README).
 test: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 test: export ATTN_REQUIRE_BROWSER := 1
 test:
 	@mkdir -p _build && : > $(TIMES) && rm -rf $(HEAD_CACHE)
 	$(call timed,browser (Debian's Chromium),$(MAKE) --no-print-directory browser)
 	$(call timed,test environments (.venv and .venv-model side by side),$(MAKE) --no-print-directory -j2 $(TEST_DEPS) $(SETUPTOOLS_80)/.installed $(MODEL_VENV)/.installed)
-	$(call timed,the notebooks and pytest (the three parts below side by side),$(MAKE) --no-print-directory -j3 --output-sync=target timed-pytest-built timed-test-model timed-pytest-rest)
+	$(call timed,the notebooks and pytest (the two chains below side by side),$(MAKE) --no-print-directory -j2 --output-sync=target timed-pytest-built timed-pytest-rest)
 	@echo "time of each part of make test:"; cat $(TIMES)
 
 # A part of make test run beside others: its own time, indented under theirs. Each part's output is printed whole when it ends.
@@ -117,6 +117,7 @@ $(TIMED_PARTS): timed-%:
 	@start=$$(date +%s); $(MAKE) --no-print-directory $*; status=$$?; \
 	echo "  make $*: $$(( $$(date +%s) - start )) s$$([ $$status -eq 0 ] || echo ', FAILED')" >> $(TIMES); exit $$status
 timed-pytest-built: timed-book
+timed-pytest-rest: timed-test-model
 
 # pytest in two parts for make test: after the build, what reads it and the slow tests; beside it, the rest.
 pytest-built:
