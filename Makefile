@@ -80,8 +80,8 @@ HEAD_CACHE := $(CURDIR)/_build/head-cache
 # Warnings fail the build (-W): a page with a broken reference or a notebook
 # that errors never reaches the site. Unchanged notebooks come from the cache.
 # Chapter 4's head, trained by the chapter, comes from HEAD_CACHE for the site's typing tables
-# (_ext/site_tables.py), which would otherwise train it again: a cold build would take 1.25x
-# executing its notebooks bare instead of ~1.1x (make bench measures it).
+# (_ext/site_tables.py) when the chapter has trained it first, instead of being trained again
+# (make bench: cold build / bare execution).
 book: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 book: $(BOOK_DEPS) _build/.attn_steps-stamp
 	$(BIN)/jupyter-book build . -W --keep-going
