@@ -1,6 +1,7 @@
 # Two commands do all setup on a fresh machine (Python 3.11 + make):
 #   make book   build the site into _build/html
-#   make test   unit tests, every notebook under nbval, and checks of the built site;
+#   make check  the quick loop: unit tests and the JavaScript twins in Chromium; no notebooks, no site (< 3 min)
+#   make test   everything: the book, the chapters with the model double, every test, the built site in Chromium;
 #               installs Debian's chromium and chromium-driver first when missing (as root)
 #   make bench  speed, size and page-weight figures with their targets (not part of test)
 #   make test-model  every chapter again with a test double of the trained zh_core_web_sm (part of test)
@@ -24,7 +25,7 @@ MODEL_DEPS := spacy-pkuseg==1.0.1
 MODEL_VENV := .venv-model
 DOUBLE_DIR := _build/model-double
 
-.PHONY: book test test-model browser bench model clean FORCE
+.PHONY: book test test-model check browser bench model clean stamp-hash pytest-built pytest-rest timed-book timed-pytest-built timed-test-model timed-pytest-rest FORCE
 
 $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -61,14 +62,27 @@ STAMP_HASH = $(shell $(PYTHON) -c 'import hashlib, os, sys; h = hashlib.sha256()
 _build/.attn_steps-stamp: FORCE
 	@if [ "$$(cat $@ 2>/dev/null)" != "$(STAMP_HASH)" ]; then \
 		echo "attn_steps, _static or the pins changed: dropping the execution cache"; \
-		rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute; \
+		rm -rf _build/.jupyter_cache _build/.doctrees _build/html _build/jupyter_execute _build/head-cache; \
 		mkdir -p _build && echo "$(STAMP_HASH)" > $@; \
 	fi
 
 FORCE:
 
+# The stamp's hash of the current files; tests/test_executed_notebooks.py compares it with the build's.
+stamp-hash:
+	@echo $(STAMP_HASH)
+
+# Heads trained alike by the parts of one build or test run (chapter 4, the site's typing tables,
+# the tests) are trained once: train_head keeps each in this folder under a hash of all its inputs
+# (attn_steps/training.py). Unset outside make, so a reader's notebook always trains.
+HEAD_CACHE := $(CURDIR)/_build/head-cache
+
 # Warnings fail the build (-W): a page with a broken reference or a notebook
 # that errors never reaches the site. Unchanged notebooks come from the cache.
+# Chapter 4's head, trained by the chapter, comes from HEAD_CACHE for the site's typing tables
+# (_ext/site_tables.py) when the chapter has trained it first, instead of being trained again
+# (make bench: cold build / bare execution).
+book: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 book: $(BOOK_DEPS) _build/.attn_steps-stamp
 	$(BIN)/jupyter-book build . -W --keep-going
 
@@ -80,19 +94,41 @@ define timed
 	if [ $$status -ne 0 ]; then echo "time of each part of make test:"; cat $(TIMES); exit $$status; fi
 endef
 
-# Heads that the parts of one run train alike (the build, nbval, the tests) are trained once:
-# train_head keeps each in this folder under a hash of all its inputs (attn_steps/training.py).
-# Emptied at the start of each run; unset outside make test, so a reader's notebook always trains.
-HEAD_CACHE := $(CURDIR)/_build/head-cache
+# HEAD_CACHE (see book) is emptied at the start of each run.
+# ATTN_REQUIRE_BROWSER: a browser test that finds no Chromium fails here (by hand it is skipped, saying what to install).
+# After the environments, two chains run side by side, one core each (each part prints its own time):
+# make book, then pytest -m "notebook or slow" (the tests that read its execution and its site, and the slow ones);
+# make test-model (every chapter again with the model double, in .venv-model), then the rest of pytest (make check's
+# tests). Never more than two at once: a third part beside both notebook runs pushed a cell of chapter 4 past the
+# build's 300 s timeout on a busy machine. The notebooks run twice, not three times: tests/test_executed_notebooks.py
+# checks the build's execution (README).
 test: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
+test: export ATTN_REQUIRE_BROWSER := 1
 test:
 	@mkdir -p _build && : > $(TIMES) && rm -rf $(HEAD_CACHE)
 	$(call timed,browser (Debian's Chromium),$(MAKE) --no-print-directory browser)
-	$(call timed,test environment,$(MAKE) --no-print-directory $(TEST_DEPS) $(SETUPTOOLS_80)/.installed)
-	$(call timed,make book,$(MAKE) --no-print-directory book)
-	$(call timed,make test-model (every chapter with the model double),$(MAKE) --no-print-directory test-model)
-	$(call timed,pytest (unit tests, nbval, the built site in Chromium),$(BIN)/python -m pytest)
+	$(call timed,test environments (.venv and .venv-model side by side),$(MAKE) --no-print-directory -j2 $(TEST_DEPS) $(SETUPTOOLS_80)/.installed $(MODEL_VENV)/.installed)
+	$(call timed,the notebooks and pytest (the two chains below side by side),$(MAKE) --no-print-directory -j2 --output-sync=target timed-pytest-built timed-pytest-rest)
 	@echo "time of each part of make test:"; cat $(TIMES)
+
+# A part of make test run beside others: its own time, indented under theirs. Each part's output is printed whole when it ends.
+TIMED_PARTS := timed-book timed-pytest-built timed-test-model timed-pytest-rest
+$(TIMED_PARTS): timed-%:
+	@start=$$(date +%s); $(MAKE) --no-print-directory $*; status=$$?; \
+	echo "  make $*: $$(( $$(date +%s) - start )) s$$([ $$status -eq 0 ] || echo ', FAILED')" >> $(TIMES); exit $$status
+timed-pytest-built: timed-book
+timed-pytest-rest: timed-test-model
+
+# pytest in two parts for make test: after the build, what reads it and the slow tests; beside it, the rest.
+pytest-built:
+	$(BIN)/python -m pytest -m "notebook or slow"
+pytest-rest:
+	$(BIN)/python -m pytest -m "not notebook and not slow"
+
+# The quick loop: unit tests and the JavaScript twins in Chromium (bare pages, no site); no notebook runs,
+# no book is built. A missing Chromium skips the browser tests with the command that installs it.
+check: $(TEST_DEPS)
+	$(BIN)/python -m pytest -m "not notebook and not slow"
 
 # The browser tests drive Debian's Chromium and its driver. Installed here when they are
 # missing and make runs as root (as CI does); otherwise make stops before the long suite.
@@ -107,7 +143,7 @@ browser:
 		exit 1; \
 	fi
 
-# addopts cleared: the main suite's nbval options need nbval, which this environment does not run.
+# addopts cleared: this environment has no selenium and runs only this file.
 test-model: $(MODEL_VENV)/.installed
 	$(MODEL_VENV)/bin/python -m pytest -p no:cacheprovider -o addopts="" -q tests/model_double/check_notebooks.py
 

@@ -47,7 +47,7 @@ return best;
 
 
 def measure(folder: Path, label: str) -> list:
-    from benchmarks.bench import Figure
+    from benchmarks.figures import Figure
 
     poet = ats.load_poet(folder)
     with tempfile.TemporaryDirectory() as tmp:

@@ -21,6 +21,8 @@ import attn_steps as ats
 from tools import browser
 from .conftest import TEXT1
 
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"

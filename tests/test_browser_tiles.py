@@ -20,6 +20,8 @@ from tools import browser
 
 from .conftest import TEXT1, require_browser
 
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 CHAPTER8 = "notebooks/08_tiles_and_cache.html"

@@ -23,6 +23,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 SETUPTOOLS_80 = Path(sys.prefix) / "setuptools-80"
 SETUPTOOLS_VERSION = "80.9.0"

@@ -27,6 +27,8 @@ import attn_steps as ats
 from tools import browser
 from .conftest import TEXT1, require_browser
 
+pytestmark = pytest.mark.browser
+
 PACKAGE = Path(ats.__file__).resolve().parent
 ROOT = PACKAGE.parent
 SCREENSHOTS = ROOT / "_build" / "screenshots" / "export"

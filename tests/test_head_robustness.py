@@ -12,6 +12,8 @@ import pytest
 
 from tools import head_robustness as hr
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def runs():

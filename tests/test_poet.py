@@ -164,6 +164,7 @@ def test_short_training_run_lowers_the_loss(tmp_path):
     assert small.config.n_layer == 1 and abs(small.loss(poems.read_text(encoding="utf-8").split()[:20]) - last) < 1.0
 
 
+@pytest.mark.slow  # quantises and measures a whole model: 45 s on a busy 2-core machine
 def test_what_storing_changes_is_measured_right(tmp_path):
     """If this broke, model.json (and chapter 9, which quotes it) would misstate what float16/int8 storage changes."""
     poems = tmp_path / "poems.txt"

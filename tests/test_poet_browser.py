@@ -26,6 +26,8 @@ from tools import browser
 from .conftest import require_browser
 from tools.poet_random import write_tiny_poet
 
+pytestmark = pytest.mark.browser
+
 PACKAGE = Path(ats.__file__).resolve().parent
 SCREENSHOTS = PACKAGE.parent / "_build" / "screenshots" / "poet"
 FONT = "NotoSansCJKsc-Regular-GB2312.otf"

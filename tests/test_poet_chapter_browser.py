@@ -16,6 +16,8 @@ import pytest
 import attn_steps as ats
 from tools import browser
 
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
 BUILT_PAGE = "notebooks/09_poet.html"
 
 

@@ -24,6 +24,8 @@ from .conftest import require_browser
 from .segmenter_tables import head_and_table, site_tables
 from .test_segmenter import AWKWARD, chapter_sentences, chapter_strings
 
+pytestmark = pytest.mark.browser
+
 PACKAGE = Path(ats.__file__).resolve().parent
 PAGE = """<!doctype html><meta charset="utf-8"><title>segmenter</title><link rel="icon" href="data:,">
 <script src="segmenter.js"></script><script src="wordvecs.js"></script>"""

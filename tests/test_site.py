@@ -21,6 +21,8 @@ import yaml
 from bs4 import BeautifulSoup
 from PIL import Image, ImageStat
 
+pytestmark = pytest.mark.notebook
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = Path(os.environ.get("ATTN_STEPS_SITE", ROOT / "_build" / "html")).resolve()
 

@@ -21,6 +21,8 @@ from fontTools.ttLib import TTFont
 from tests.test_site import BOOK_PAGES, CHAPTERS, SITE, local_file, page
 from tools.page_weight import PAGE_LIMIT, SITE_LIMIT, pages, site_size, static_weight
 
+pytestmark = pytest.mark.notebook
+
 FIGURE_LIMIT = 300_000
 SHIPPED_FONT = Path(__file__).resolve().parent.parent / "attn_steps" / "data" / "NotoSansCJKsc-Regular-GB2312.otf"
 MATHJAX_SOURCE = Path(importlib.util.find_spec("sphinx-mathjax-offline").origin).parent / "static" / "mathjax"

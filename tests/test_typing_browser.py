@@ -28,6 +28,8 @@ from attn_steps.corpus import head_tokens
 from tools import browser
 from .segmenter_tables import head_and_table
 
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 TABLES = SITE / "_static" / "attn-tables"

@@ -3,8 +3,8 @@
 Used by tests/test_browser.py, tools/page_weight.py (--browser) and
 benchmarks/bench.py. Debian's `chromium` and `chromium-driver` packages,
 driven through selenium (pinned in requirements-test.txt). `make test` installs
-them when run as root; when they are missing the tests fail with the command to install them,
-never skip.
+them when run as root; when they are missing, a browser test run by hand is skipped with the
+command to install them (INSTALL), and under `make test` it fails (tests/conftest.py).
 """
 
 from __future__ import annotations
