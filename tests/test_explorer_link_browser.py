@@ -22,6 +22,8 @@ import attn_steps as ats
 from tools import browser
 from .conftest import TEXT1
 
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "_build" / "screenshots" / "link"
 CHAPTER2 = "notebooks/02_walkthrough.html"

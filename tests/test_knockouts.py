@@ -57,6 +57,7 @@ def torch_logp(model, poet, poems, knock, mode):
             h.remove()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["mean", "zero"])
 def test_knocked_loss_equals_a_torch_hook(poet, regular, mode):
     """If this broke, the chapter's knock-out numbers would not be the model's: a head removed in numpy must be the
@@ -160,6 +161,7 @@ def test_slots_of_a_quatrain():
         he.slots("春风")
 
 
+@pytest.mark.slow
 def test_effects_table_shape_and_counts(effects, regular):
     """If this broke, the chapter's table would not be what its text says: one row per head and slot, counts from the data."""
     assert len(effects) == 16 * len(he.SLOTS)
@@ -171,6 +173,7 @@ def test_effects_table_shape_and_counts(effects, regular):
     assert effects.attrs["poems"] == len(regular)
 
 
+@pytest.mark.slow
 def test_the_rhyme_head_and_the_form_head(effects):
     """If this broke, chapter 9 would name the wrong head: on the shipped poet, removing layer 3 · head 3 costs the most at
     rhyme slots, by a wide margin, and little elsewhere; layer 0 · head 0 carries punctuation."""
@@ -183,6 +186,7 @@ def test_the_rhyme_head_and_the_form_head(effects):
     assert not does.loc["句首", "does"]  # no single head carries line starts
 
 
+@pytest.mark.slow
 def test_verdicts_hold_under_perturbations(poet, regular, effects):
     """If this broke, the chapter's verdict would depend on this machine's rounding or on which poems were used: the
     same heads win with weights moved by 1e-9 (relative), on other poems, in zero mode, in another order."""
@@ -196,13 +200,17 @@ def test_verdicts_hold_under_perturbations(poet, regular, effects):
         assert he.head_does(variant)[["layer", "head", "does"]].equals(base)
 
 
-def test_bad_input_to_head_effects(poet, effects):
+def test_bad_input_to_head_effects(poet):
+    """If this broke, a wrong argument would end in a traceback from deep inside pandas or numpy."""
+    import pandas as pd
     with pytest.raises(TypeError, match="list of poem"):
         he.head_effects(poet, "床前明月光")
     with pytest.raises(ValueError, match="regular verse"):
         he.head_effects(poet, ["春风吹又生"])
     with pytest.raises(TypeError, match="head_effects"):
-        he.head_does(effects[["layer", "head"]])
+        he.head_does(pd.DataFrame({"layer": [0], "head": [0]}))
+    with pytest.raises(TypeError, match="knockout_poems"):
+        ats.plot_rhyme_rates(pd.DataFrame({"layer": [0]}), 0.05)
 
 
 def test_head_table_puts_where_a_head_looks_beside_what_it_does():

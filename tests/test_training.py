@@ -228,8 +228,10 @@ def test_sentence_without_apple_is_refused(head):
         head.predict("我喜欢吃香蕉")
     with pytest.raises(ValueError, match="has no 苹果"):
         head.steps("我喜欢吃香蕉")
-    with pytest.raises(TypeError, match="str"):
+    with pytest.raises(ValueError, match="need 苹果"):  # tokens already cut (the text field's cut): 苹果 must be one
         head.predict(["我的苹果"])
+    with pytest.raises(TypeError):
+        head.predict(5)
 
 
 @pytest.mark.parametrize("make, error, match", [

@@ -19,6 +19,8 @@ from attn_steps import verse
 from tools import browser
 from .conftest import require_browser
 
+pytestmark = pytest.mark.browser
+
 PACKAGE = Path(ats.__file__).resolve().parent
 PAGE = """<!doctype html><meta charset="utf-8"><title>verse</title><link rel="icon" href="data:,">
 <script src="verse.js"></script>"""
