@@ -1,13 +1,17 @@
 /* attn_steps, the poet's math: attn_steps/poet.py function for function, over plain arrays.
  *
- * layerNorm, gelu, linear, mlp, headWeights, the model with a KV cache (step) and
- * without (forward, run: every head through explorer_math.js's selfAttention with
- * the causal mask, as poet.run), and the sampler (mulberry32 + draw), so a seed
- * writes the same poem here as poet.generate in Python. The weights come from the
- * site's files (attn_steps/poet_web.py): fromFiles(manifest, bytes) decodes integer
- * rows × scale and float16 to float64, the numbers poet_weights.read_weights gives. A model is
- * { config, vocab, p, heads }: p[name] a Float64Array (matrices row by row, stored
- * (out, in) as torch.nn.Linear; the output matrix is wte). No DOM here. window.AttnPoetMath.
+ * layerNorm, gelu, linear, mlp, headWeights; one Transformer block (block) whose attention
+ * path is a parameter: every position at once (allPositions: each head through
+ * explorer_math.js's selfAttention with the causal mask, as poet.run) or one new token
+ * over a KV cache (cachedToken); the model with the cache (step) and without (forward,
+ * run); knock-outs (knockOf: heads whose output is replaced by its mean or by zeros, in
+ * block only); and the sampler (mulberry32 + draw), so a seed writes the same poem here
+ * as poet.generate in Python. The weights come from the site's files
+ * (attn_steps/poet_web.py): fromFiles(manifest, bytes) decodes integer rows × scale and
+ * float16 to float64, the numbers poet_weights.read_weights gives. A model is
+ * { config, vocab, p, heads, headMeans }: p[name] a Float64Array (matrices row by row,
+ * stored (out, in) as torch.nn.Linear; the output matrix is wte); headMeans[layer][head]
+ * each head's mean output (poet.head_means), or null. No DOM here. window.AttnPoetMath.
  */
 window.AttnPoetMath = window.AttnPoetMath || (function () {
   "use strict";
@@ -69,7 +73,7 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
       for (let k = 0; k < q.length; k++) w[k] = q[k] * s[Math.floor(k / cols)];
       p[name] = w;
     });
-    const model = { config: manifest.config, vocab: manifest.vocab, p, id: manifest.model_id };
+    const model = { config: manifest.config, vocab: manifest.vocab, p, id: manifest.model_id, headMeans: manifest.head_means || null };
     model.heads = Array.from({ length: model.config.n_layer }, (_, l) =>
       Array.from({ length: model.config.n_head }, (_, j) => headWeights(model, l, j)));
     return model;
@@ -155,6 +159,45 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
 
   // ---- the model ------------------------------------------------------------------
 
+  // Which heads are knocked out, checked (poet.py's check of knock and knock_mode): { mode, off[layer][head],
+  // pairs } with off true for a head whose output (its head_size slice of the heads side by side, before c_proj)
+  // is replaced at every position by its mean output (mode "mean", model.headMeans) or by zeros ("zero").
+  // Anything else throws a message naming what is allowed, before anything is computed.
+  function knockOf(model, knock, mode) {
+    const { n_layer: L, n_head: H } = model.config, range = `层 0–${L - 1}，头 0–${H - 1}`;
+    mode = mode == null ? "mean" : mode;
+    if (mode !== "mean" && mode !== "zero") throw new Error(`knock_mode 只能是 "mean"（换成这个头的平均输出）或 "zero"（换成 0），不是 ${JSON.stringify(mode)}。`);
+    const pairs = knock == null ? [] : knock;
+    if (!Array.isArray(pairs)) throw new Error(`knock 要是 [层, 头] 的数组，例如 [[3, 3]]（${range}）。`);
+    const off = Array.from({ length: L }, () => new Array(H).fill(false));
+    pairs.forEach((pair) => {
+      const ok = Array.isArray(pair) && pair.length === 2 && pair.every(Number.isInteger);
+      if (!ok || pair[0] < 0 || pair[0] >= L || pair[1] < 0 || pair[1] >= H) {
+        throw new Error(`knock 里的 ${JSON.stringify(pair)} 不是一个头：每一项是 [层, 头] 两个整数，${range}。`);
+      }
+      if (off[pair[0]][pair[1]]) throw new Error(`knock 里第 ${pair[0]} 层 · 头 ${pair[1]} 出现了两次：每个头只能去掉一次。`);
+      off[pair[0]][pair[1]] = true;
+    });
+    if (pairs.length && mode === "mean" && !model.headMeans) {
+      throw new Error("这份权重没有各个头的平均输出（head_means），不能用 \"mean\" 去掉头：请用 knock_mode \"zero\"。");
+    }
+    return { mode, off, pairs: pairs.map((p) => p.slice()) };
+  }
+  const INTACT = { mode: "mean", off: null, pairs: [] };
+
+  // What head j of layer l hands to c_proj at one position: its output row, or, knocked out, its mean or zeros.
+  function headOutput(model, knock, l, j, row) {
+    if (!knock.off || !knock.off[l][j]) return row;
+    return knock.mode === "zero" ? new Array(row.length).fill(0) : model.headMeans[l][j];
+  }
+
+  // The attention of every position at once (poet.run): each head's stages from AttnMath.selfAttention with the
+  // causal mask. X (T, C + 1) → per head { X, Q, K, V, scores, scaled, masked, weights, output }.
+  function allPositions(model, l, X) {
+    const T = X.length, causal = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => j <= i));
+    return model.heads[l].map((W) => M.selfAttention(X, W, { scale: true, temperature: 1 }, causal));
+  }
+
   // A KV cache: per layer and head, the rows of X (LN₁ + the 1), K and V computed so far,
   // and each token's attention row (w) as it was computed, for the page to show.
   function newCache(model) {
@@ -162,51 +205,58 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     return Array.from({ length: n_layer }, () => Array.from({ length: n_head }, () => ({ X: [], K: [], V: [], w: [] })));
   }
 
-  // One new token through every layer, its K and V appended to the cache (poet.Poet._cached_steps);
-  // each head: q, k, v of the new row by AttnMath.project, then scores, scale, softmax, attend over the cache.
-  function step(model, cache, id) {
-    const { n_layer, n_head, n_embd: C } = model.config, p = model.p, hs = C / n_head;
-    let x = embed(model, id, cache[0][0].K.length);
-    for (let l = 0; l < n_layer; l++) {
-      const pre = `transformer.h.${l}`, h = [ln(x, p, pre + ".ln_1").concat([1])];  // (1, C + 1)
-      const y = [];
-      for (let j = 0; j < n_head; j++) {
-        const W = model.heads[l][j], c = cache[l][j];
-        c.X.push(h[0]);
-        c.K.push(M.project(h, W.Wk)[0]);
-        c.V.push(M.project(h, W.Wv)[0]);
-        const w = M.softmax(M.scale(M.scores(M.project(h, W.Wq), c.K), hs, 1));
-        c.w.push(w[0]);
-        y.push(...M.attend(w, c.V)[0]);
-      }
-      x = add(x, lin(y, p, pre + ".attn.c_proj"));
-      x = add(x, mlp(ln(x, p, pre + ".ln_2"), p, pre));
-    }
-    return logitsOf(model, x);
+  // The attention of one new token over the cache (poet.Poet._cached_steps): each head projects the new row
+  // (AttnMath.project), appends its K and V, then scores, scale, softmax, attend over everything cached.
+  // X (1, C + 1) → per head { weights (1, t + 1), output (1, head_size) }.
+  function cachedToken(cache) {
+    return (model, l, X) => model.heads[l].map((W, j) => {
+      const c = cache[l][j], hs = model.config.n_embd / model.config.n_head;
+      c.X.push(X[0]);
+      c.K.push(M.project(X, W.Wk)[0]);
+      c.V.push(M.project(X, W.Wv)[0]);
+      const w = M.softmax(M.scale(M.scores(M.project(X, W.Wq), c.K), hs, 1));
+      c.w.push(w[0]);
+      return { weights: w, output: M.attend(w, c.V) };
+    });
   }
 
-  // Every position of ids at once, no cache, as poet.run: each head's stages from AttnMath.selfAttention with
-  // the causal mask; logits of every position (all) or of the last one only (what generation without a cache needs).
-  function forward(model, ids, all) {
-    const { n_layer } = model.config, p = model.p, T = ids.length;
+  // One Transformer block, written once: x + c_proj(the heads side by side) with attend as its attention path
+  // (allPositions or cachedToken), knocked-out heads replaced; then + MLP(LN₂). Rows x (T, C) → { x, heads }.
+  function block(model, l, x, attend, knock) {
+    const p = model.p, pre = `transformer.h.${l}`;
+    const X = x.map((r) => ln(r, p, pre + ".ln_1").concat([1]));  // (T, C + 1): the 1 carries c_attn's bias
+    const heads = attend(model, l, X);
+    const out = x.map((r, t) => {
+      const y = [].concat(...heads.map((s, j) => headOutput(model, knock, l, j, s.output[t])));  // (C,)
+      const r1 = add(r, lin(y, p, pre + ".attn.c_proj"));
+      return add(r1, mlp(ln(r1, p, pre + ".ln_2"), p, pre));
+    });
+    return { x: out, heads };
+  }
+
+  // One new token through every layer, its K and V appended to the cache; the logits of what comes next.
+  function step(model, cache, id, knock = INTACT) {
+    let x = [embed(model, id, cache[0][0].K.length)];
+    for (let l = 0; l < model.config.n_layer; l++) x = block(model, l, x, cachedToken(cache), knock).x;
+    return logitsOf(model, x[0]);
+  }
+
+  // Every position of ids at once, no cache: every head's stages, and the logits of every position (all)
+  // or of the last one only (what generation without a cache needs).
+  function forward(model, ids, all, knock = INTACT) {
     let x = ids.map((id, t) => embed(model, id, t));
-    const causal = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => j <= i));
     const heads = [];
-    for (let l = 0; l < n_layer; l++) {
-      const pre = `transformer.h.${l}`, X = x.map((r) => ln(r, p, pre + ".ln_1").concat([1]));  // (T, C + 1)
-      const layer = model.heads[l].map((W) => M.selfAttention(X, W, { scale: true, temperature: 1 }, causal));
-      heads.push(layer);
-      x = x.map((r, t) => {
-        const r1 = add(r, lin([].concat(...layer.map((s) => s.output[t])), p, pre + ".attn.c_proj"));
-        return add(r1, mlp(ln(r1, p, pre + ".ln_2"), p, pre));
-      });
+    for (let l = 0; l < model.config.n_layer; l++) {
+      const b = block(model, l, x, allPositions, knock);
+      heads.push(b.heads);
+      x = b.x;
     }
     return { heads, logits: (all ? x : x.slice(-1)).map((r) => logitsOf(model, r)) };
   }
 
-  // poet.run: every head's stages and every position's next-token probabilities.
-  function run(model, ids) {
-    const { heads, logits } = forward(model, ids, true);
+  // poet.run: every head's stages and every position's next-token probabilities. opts: knock, knock_mode.
+  function run(model, ids, opts = {}) {
+    const { heads, logits } = forward(model, ids, true, knockOf(model, opts.knock, opts.knock_mode));
     return { heads, probs: logits.map((l) => M.softmaxRow(l).w) };
   }
 
@@ -239,23 +289,25 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
 
   // poet.generate one character at a time: next() draws one id from the logits of the last token read and
   // returns { id, logits, rows } (rows[layer][head]: that token's attention row), or null once </s> was
-  // drawn or the context is full. opts: seed, temperature, top_k (null: all), cache (false: rerun everything).
+  // drawn or the context is full. opts: seed, temperature, top_k (null: all), cache (false: rerun everything),
+  // knock ([[layer, head], …]) and knock_mode ("mean" or "zero"), checked before anything is computed.
   function writer(model, prefixIds, opts) {
+    const knock = knockOf(model, opts.knock, opts.knock_mode);
     const rng = mulberry32(opts.seed), ids = prefixIds.slice(), cache = newCache(model);
     const topK = opts.top_k == null ? null : opts.top_k;
     let logits = null, rows = null, done = false;
     function read(news) {
       if (opts.cache) {
-        news.forEach((id) => { logits = step(model, cache, id); });
+        news.forEach((id) => { logits = step(model, cache, id, knock); });
         rows = cache.map((layer) => layer.map((c) => c.w[c.w.length - 1]));
       } else {
-        const f = forward(model, ids, false);
+        const f = forward(model, ids, false, knock);
         logits = f.logits[0];
         rows = f.heads.map((layer) => layer.map((s) => s.weights[ids.length - 1]));
       }
     }
     return {
-      ids, cache,
+      ids, cache, knock,
       next() {
         if (done) return null;
         if (logits === null) read(ids);
@@ -269,6 +321,6 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     };
   }
 
-  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, layerNorm, gelu, linear, mlp, headWeights, newCache, step, forward,
-           run, mulberry32, draw, writer };
+  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, layerNorm, gelu, linear, mlp, headWeights, knockOf, block,
+           allPositions, cachedToken, newCache, step, forward, run, mulberry32, draw, writer };
 })();
