@@ -26,6 +26,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from . import explorer
 from .poet import DATA, Poet, load_poet
@@ -35,12 +36,14 @@ from .head_roles import CLEAR_MARGIN, ROLE_NAMES
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
 SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "explorer_stage0.js",
-           "poet_math.js", "poet_head.js", "poet_view.js")
+           "poet_math.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
 KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),
          "float32": np.dtype("<f4")}  # poet.bin's number kinds (attn_steps/poet_weights.py writes them)
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
+EFFECT_SLOTS = ("韵脚", "标点", "句首", "其他", "全部")  # ats.head_effects' slots, in the order the page shows them
+EFFECT_STRONG = 0.5  # nats: a removal that costs at least this much at a slot is drawn bold (issue 27's bar for a role)
 
 
 def weights_file(folder=None) -> Path:
@@ -87,7 +90,24 @@ def manifest_and_binary(weights=None) -> tuple[dict, bytes]:
     if len(vocab) != config["vocab_size"]:
         raise ValueError(f"{vocab_file} has {len(vocab)} tokens, the model {config['vocab_size']}")
     manifest = {"model_id": model_id(path), "config": config, "vocab": vocab, "bytes": len(binary), "tensors": tensors}
+    means = head_means(info, config)
+    if means is not None:
+        manifest["head_means"] = means
     return manifest, binary
+
+
+def head_means(info: dict, config: dict) -> list | None:
+    """model.json's head_means ([layer][head][head_size]: each head's mean output, what a knock-out puts in its
+    place), checked, as the page reads them; None for a model stored without them (the page then removes heads
+    only with knock_mode "zero")."""
+    if info.get("head_means") is None:
+        return None
+    a = np.asarray(info["head_means"], dtype=np.float64)
+    shape = (config["n_layer"], config["n_head"], config["n_embd"] // config["n_head"])
+    if a.shape != shape or not np.isfinite(a).all():
+        raise ValueError(f"model.json's head_means must be finite numbers of shape {shape} (n_layer, n_head, head_size), "
+                         f"got shape {a.shape}")
+    return a.tolist()
 
 
 def export_site(folder, weights=None) -> dict:
@@ -113,6 +133,35 @@ def read_site(folder) -> dict[str, np.ndarray]:
     return dequantise(raw)
 
 
+def effects_payload(effects, config: dict) -> dict | None:
+    """The few numbers of ats.head_effects' table the page shows when heads are removed: per slot (EFFECT_SLOTS
+    order) the intact mean log p and each head's change, rounded to 3 decimals; None for no table."""
+    if effects is None:
+        return None
+    need = {"layer", "head", "slot", "delta", "intact"}
+    if not hasattr(effects, "columns") or not need <= set(effects.columns):
+        raise TypeError("effects must be the DataFrame ats.head_effects(poet, poems) returns "
+                        "(columns layer, head, slot, delta, intact)")
+    unknown = set(effects["slot"]) - set(EFFECT_SLOTS)
+    if unknown:
+        raise ValueError(f"effects has slots {sorted(unknown)}: the page knows {', '.join(EFFECT_SLOTS)}")
+    slots = [s for s in EFFECT_SLOTS if s in set(effects["slot"])]
+    L, H = config["n_layer"], config["n_head"]
+    if not effects["layer"].between(0, L - 1).all() or not effects["head"].between(0, H - 1).all():
+        raise ValueError(f"effects names heads outside layers 0–{L - 1}, heads 0–{H - 1}: is it another model's table?")
+    table = effects.pivot_table(index=["layer", "head"], columns="slot", values="delta", aggfunc="first")
+    intact = effects.groupby("slot")["intact"].first()
+    return {
+        "slots": slots,
+        "intact": [round(float(intact[s]), 3) for s in slots],
+        "delta": {f"{l},{h}": [None if pd.isna(row[s]) else round(float(row[s]), 3) for s in slots]
+                  for (l, h), row in table.iterrows()},
+        "poems": effects.attrs.get("poems"),
+        "mode": effects.attrs.get("knock_mode", "mean"),
+        "strong": EFFECT_STRONG,
+    }
+
+
 def role_labels(roles, margin: float = CLEAR_MARGIN) -> dict[str, list[str]]:
     """{"layer,head": [role names in Chinese]}: the roles whose score is ≥ margin × both baselines, best first."""
     if roles is None:
@@ -136,12 +185,14 @@ class PoetWidget(explorer.Widget):
 
 
 def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights=None,
-                title: str = "小诗人：在浏览器里写诗") -> PoetWidget:
-    """The poet writing in the reader's browser, every head of every layer open at every step.
+                title: str = "小诗人：在浏览器里写诗", effects=None) -> PoetWidget:
+    """The poet writing in the reader's browser, every head of every layer open at every step, any head removable.
 
     poet: the model the page is about (default ats.load_poet()); its weights must be those
     the site ships (the page refuses files with another model_id). roles: ats.head_roles'
     DataFrame; a head is labelled with each role it clears both baselines on by 3×.
+    effects: ats.head_effects' DataFrame (or None): when the reader writes with heads
+    removed, the page shows what removing each of them costs at each slot.
     openings: the famous first characters offered as buttons (0 to 7 characters each).
     weights: the weights.npz the site's files are made from (default: the shipped one).
     """
@@ -167,6 +218,7 @@ def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights
         "max_prefix": MAX_PREFIX,
         "openings": openings,
         "roles": role_labels(roles),
+        "effects": effects_payload(effects, {"n_layer": poet.config.n_layer, "n_head": poet.config.n_head}),
         "settings": {"temperature": 0.8, "top_k": 20, "seed": 0},
         **explorer.stage_payload(),
         "x_note": "这一层的输入经 LayerNorm 之后的向量，再加一列常数 1（偏置的权重在 W 的最后一行）",
