@@ -67,6 +67,15 @@
         else if (b.dataset.step !== undefined) this.showStep(Number(b.dataset.step), b.closest("[data-role=twin]") ? "twin" : "main");
         else if (b.dataset.cell !== undefined) this.openHead(...b.dataset.cell.split(",").map(Number));
       });
+      // On a written character, ← and → walk the steps, the focus following.
+      this.root.querySelector(".ap-poems").addEventListener("keydown", (e) => {
+        const b = e.target.closest(".ap-ch"), dir = { ArrowLeft: -1, ArrowRight: 1 }[e.key];
+        if (!b || !dir) return;
+        e.preventDefault();
+        const shown = this.showStep(Number(b.dataset.step) + dir, b.closest("[data-role=twin]") ? "twin" : "main");
+        const next = shown && this.root.querySelector(".ap-ch.ap-at");
+        if (next) next.focus();
+      });
       this.el.prefix.addEventListener("input", () => this.say(this.check(this.el.prefix.value, this.data.max_prefix).error));
       this.el.prefix.addEventListener("keydown", (e) => { if (e.key === "Enter") this.write(); });
     }
