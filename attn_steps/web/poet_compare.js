@@ -13,40 +13,43 @@ window.AttnPoetCompare = window.AttnPoetCompare || (function () {
   const signed = (v) => (v > 0 ? "+" : v < 0 ? "−" : "") + Math.abs(v).toFixed(2);
   const headName = (key) => { const [l, j] = key.split(","); return `第 ${l} 层 · 头 ${j}`; };
 
-  // The rhyme characters of a poem's text: the end of each even line, with its index among the characters, its group
-  // and whether it rhymes with the previous one. groups: { character: group } (verse.js's table, with the weights).
-  function rhymeMarks(text, groups) {
-    if (!groups) return null;
-    const chars = Array.from(text), marks = [];
-    let line = 0;
-    chars.forEach((ch, i) => {
-      if (!"，。".includes(ch) || i === 0) return;
-      line += 1;
-      if (line % 2 === 0 && !"，。".includes(chars[i - 1])) {
-        const group = groups[chars[i - 1]] || null, prev = marks[marks.length - 1];
-        marks.push({ index: i - 1, char: chars[i - 1], group, rhymes: Boolean(prev && group && prev.group === group) });
-      }
-    });
-    return marks;
+  // The rhyme characters of a poem of regular form (verse.js's verseForm): the end of each even line, its index
+  // among the characters, its groups, the one shown (shared with the previous rhyme when they rhyme) and whether it
+  // rhymes with the previous one. verse: AttnVerse.withTable(the table shipped with the weights), or null.
+  // null without a table; { form: null } for a poem of another form.
+  function rhymeMarks(text, verse) {
+    if (!verse) return null;
+    const form = verse.verseForm(text);
+    if (!form) return { form: null, marks: [] };
+    const [L, n] = form, chars = Array.from(text), marks = [];
+    for (let j = 1; j < n; j += 2) {
+      const index = j * (L + 1) + L - 1, ch = chars[index], groups = verse.rhymeGroups(ch), prev = marks[marks.length - 1];
+      const rhymes = prev ? verse.rhymes(prev.char, ch) : null, before = prev ? prev.groups : [];
+      marks.push({ index, char: ch, groups, rhymes, group: (rhymes ? groups.find((g) => before.includes(g)) : groups[0]) || null });
+    }
+    return { form, marks };
   }
 
-  // Each rhyme character's place in the poem (its index among the poem's characters) → its mark, as the CSS draws it
-  // (data-group, data-rhyme) on the character; and one sentence a screen reader reads beside the poem.
-  function summaryHTML(marks) {
-    if (marks === null) return "";
-    if (!marks.length) return "还没有写完第二句：没有韵脚可比。";
-    const parts = marks.map((m, k) => `「${esc(m.char)}」${m.group ? `（${esc(m.group)}）` : "（韵表里没有）"}` +
+  // A group's name under its character: without 上平/下平/上声/去声/入声 (七阳 for 下平七阳); in full beside the poem.
+  const short = (group) => (group ? group.replace(/^(上平|下平|上声|去声|入声)/, "") : "?");
+
+  // One line beside the poem, what a screen reader reads: each rhyme character, its group, and whether it rhymes.
+  function summaryHTML(r) {
+    if (r === null) return "";
+    if (!r.form) return "不是四句或八句、每句五或七字的格律诗：不标韵脚。";
+    const parts = r.marks.map((m, k) => `「${esc(m.char)}」（${m.group ? esc(m.group) : "韵表里没有"}）` +
       (k === 0 ? "" : m.rhymes ? " 押韵 ✓" : " 不押 ✗"));
     return `韵脚（平水韵）：${parts.join(" → ")}`;
   }
 
-  function mark(poemBox, marks) {
-    if (!marks) return;
+  // The marks on the poem's characters (data-group, data-rhyme; the CSS draws them).
+  function mark(poemBox, r) {
+    if (!r || !r.form) return;
     const chars = [...poemBox.querySelectorAll(".ap-given, .ap-ch:not(.ap-end)")];
-    marks.forEach((m, k) => {
+    r.marks.forEach((m, k) => {
       const el = chars[m.index];
       if (!el) return;
-      el.dataset.group = m.group || "?";
+      el.dataset.group = short(m.group);
       el.dataset.rhyme = k === 0 ? "first" : m.rhymes ? "yes" : "no";
       el.classList.add("ap-rhyme-char");
     });

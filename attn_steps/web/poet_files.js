@@ -42,7 +42,8 @@ window.AttnPoetFiles = window.AttnPoetFiles || (function () {
           .then((r) => readBytes(r, manifest.bytes, (got, total) => say(`正在下载小诗人的权重：${kb(got)} / ${kb(total)} KB`)))
           .then((buf) => {
             const model = window.AttnPoetMath.fromFiles(manifest, buf);
-            model.rhyme = manifest.rhyme || null;  // the vocabulary's 平水韵 groups, when the build shipped them
+            // The 平水韵 table (verse.js's {group: characters}), when the build shipped it and the page has verse.js.
+            model.verse = manifest.rhyme && window.AttnVerse ? window.AttnVerse.withTable(manifest.rhyme) : null;
             say("");
             return model;
           });

@@ -154,7 +154,7 @@
         const main = this.newPoem(c, opts), knocked = opts.knock.length > 0;  // a bad knock throws here: nothing written
         const twin = knocked ? this.newPoem(c, Object.assign({}, opts, { knock: [] })) : null;
         this.el.head.hidden = true; this.head = null;
-        this.poems = { main, twin }; this.opts = opts; this.at = null;
+        this.poems = { main, twin }; this.at = null;
         this.showPoem(c.chars, []);
         if (knocked) this.el.twin.innerHTML = this.el.poem.innerHTML;
         this.el.title.hidden = !knocked;
@@ -164,10 +164,10 @@
         let spent = 0, count = 0;
         const tick = () => {
           if (job !== this.job) return;
-          const t0 = performance.now(), grew = this.advance(main);
-          if (grew) { spent += performance.now() - t0; count += 1; this.showStep(main.steps.length - 1, "main"); }
-          const twinGrew = twin ? this.advance(twin) : false;
-          if (!grew && !twinGrew) return this.finish(opts, spent, count);
+          const ms = this.advance(main);
+          if (ms !== false) { spent += ms; count += 1; this.showStep(main.steps.length - 1, "main"); }
+          const twinGrew = twin ? this.advance(twin) !== false : false;
+          if (ms === false && !twinGrew) return this.finish(opts, spent, count);
           setTimeout(tick, this.data.delay_ms || 60);
         };
         tick();
@@ -176,19 +176,19 @@
 
     newPoem(c, opts) {
       const w = P.writer(this.model, c.ids, opts);
-      return { w, ids: w.ids, given: c.chars.length, steps: [], ended: false, knock: w.knock, opts };
+      return { w, ids: w.ids, given: c.chars.length, steps: [], knock: w.knock, opts };
     }
 
-    // One character more of a poem (false once it is finished): its step recorded, the character drawn.
+    // One character more of a poem: its step recorded, the character drawn; the ms the model took for it,
+    // or false once the poem is finished.
     advance(poem) {
       if (poem.done) return false;
-      const t = poem.ids.length - 1, out = poem.w.next();
+      const t = poem.ids.length - 1, t0 = performance.now(), out = poem.w.next(), ms = performance.now() - t0;
       if (out === null) { poem.done = true; return false; }
       poem.steps.push(St.record(out, t));
-      poem.ended = out.id === P.END;
       const box = poem === this.poems.main ? this.el.poem : this.el.twin;
       box.insertAdjacentHTML("beforeend", St.charHTML(this.model.vocab, out.id, poem.steps.length - 1));
-      return true;
+      return ms;
     }
 
     finish(opts, spent, count) {
@@ -203,10 +203,10 @@
 
     // The rhyme characters of both poems marked, and the measured cost of the removed heads.
     compare() {
-      const { main, twin } = this.poems, groups = this.model.rhyme;
+      const { main, twin } = this.poems, verse = this.model.verse;
       [[main, this.el.poem, this.el.rhyme], [twin, this.el.twin, this.el.twinRhyme]].forEach(([poem, box, line]) => {
         if (!poem) { line.textContent = ""; return; }
-        const marks = Cmp.rhymeMarks(poem.ids.slice(1).map((i) => this.model.vocab[i]).join(""), groups);
+        const marks = Cmp.rhymeMarks(poem.ids.slice(1).map((i) => this.model.vocab[i]).join(""), verse);
         Cmp.mark(box, marks);
         line.innerHTML = Cmp.summaryHTML(marks);
       });
