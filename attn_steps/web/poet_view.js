@@ -187,6 +187,7 @@
       if (out === null) { poem.done = true; return false; }
       poem.steps.push(St.record(out, t));
       const box = poem === this.poems.main ? this.el.poem : this.el.twin;
+      if (out.id === P.END && box.lastElementChild && box.lastElementChild.tagName === "BR") box.lastElementChild.remove();  // （完） ends the last verse
       box.insertAdjacentHTML("beforeend", St.charHTML(this.model.vocab, out.id, poem.steps.length - 1));
       return ms;
     }
