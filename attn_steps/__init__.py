@@ -14,7 +14,8 @@ explorer (X → every stage again, in the reader's browser, with controls);
 tiles (the same numbers computed as real systems do: online softmax,
 FlashAttention-style tiles, a KV cache, and a widget stepping through the tiles);
 poet (a small character GPT trained on Tang poems, every head a Steps from
-self_attention) and head_roles (what each of its heads does, as a score).
+self_attention), head_roles (what each of its heads does, as a score) and
+verse (a poem's form, and rhyme by the 平水韵 groups).
 """
 
 from .attention import (
@@ -72,6 +73,7 @@ from .tiles import (
 from .tile_plots import plot_decode_cost, plot_kv_cache, plot_online_softmax, plot_tile_grid
 from .tile_widget import TileWidget, tile_widget
 from .poet import Poet, PoetConfig, PoetRun, load_poet
+from .verse import random_pair_rate, rhyme_groups, rhyme_pairs, rhyme_rate, rhymes, verse_form
 from .head_roles import head_roles
 from .poet_corpus import corpus_info, test_poems, training_log
 from .poet_plots import plot_block, plot_head_grid, plot_next_char, plot_training
@@ -157,4 +159,11 @@ __all__ = [
     "plot_training",
     "load_poet",
     "poet_widget",
+    # regular verse: form and rhyme (平水韵), chapter 9
+    "verse_form",
+    "rhyme_groups",
+    "rhymes",
+    "rhyme_pairs",
+    "rhyme_rate",
+    "random_pair_rate",
 ]

@@ -19,6 +19,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .verse import verse_form
+
+form = verse_form  # the form check lives in verse; chapter 9 still imports it from here as `form`
+
 ROLES = {
     "previous character": "each character (from the 2nd) → the character just before it",
     "same column, previous line": "a character of line j ≥ 1 → the same column of line j − 1",
@@ -48,17 +52,6 @@ ROLE_MEANINGS = {
     "start token": "每个字看开头记号 `<s>`",
 }
 CLEAR_MARGIN = 3.0  # a role is named for a head only when its score is ≥ 3× both baselines
-
-
-def form(poem: str) -> tuple[int, int] | None:
-    """(characters per line, lines) of a regular poem (4 or 8 lines of 5 or 7, ，。 alternating), else None."""
-    if "，" not in poem:
-        return None
-    L = poem.index("，")
-    n = len(poem) // (L + 1)
-    expected = "".join("x" * L + "，。"[j % 2] for j in range(n))
-    shape = "".join(ch if ch in "，。" else "x" for ch in poem)
-    return (L, n) if L in (5, 7) and n in (4, 8) and shape == expected else None
 
 
 def patterns(L: int, n: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -125,7 +118,7 @@ def head_roles(poet, poems, untrained_seed: int = 0) -> pd.DataFrame:
             raise TypeError(f"every poem must be a string (str), got {type(p).__name__}")
     by_form, skipped = {}, 0
     for p in poems:
-        f = form(p)
+        f = verse_form(p)
         if f is None or len(p) + 1 > poet.config.block_size:
             skipped += 1
             continue

@@ -36,7 +36,7 @@ from .head_roles import CLEAR_MARGIN, ROLE_NAMES
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
 SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "explorer_stage0.js",
-           "poet_math.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js", "poet_view.js")
+           "verse.js", "poet_math.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
 KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),

@@ -12,7 +12,8 @@ import torch
 import attn_steps as ats
 from attn_steps import poet as poet_module
 from attn_steps.attention import stable_softmax
-from attn_steps.head_roles import ROLES, form
+from attn_steps.head_roles import ROLES
+from attn_steps.verse import verse_form as form
 from tools import train_poet
 from tools.poet_torch import GPT, PoetTorchConfig
 
