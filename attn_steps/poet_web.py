@@ -4,7 +4,9 @@
 
 `export_site(folder)` writes what the browser loads, only when a reader first
 uses the widget: poet.json (the configuration, the vocabulary, model_id =
-SHA-256 of weights.npz, and each tensor's name, shape, kind and byte offset)
+SHA-256 of weights.npz, each tensor's name, shape, kind and byte offset, each
+head's mean output (what a knock-out puts in its place) and the 平水韵 table of
+the vocabulary that verse.js reads)
 and poet.bin (every array of weights.npz as stored: integer rows, int8 or
 packed, with their scales; float16 or float32; little-endian). The browser
 decodes them to float64 as attn_steps/poet_weights.py does, so its numbers are
@@ -13,10 +15,13 @@ the site's _static/attn-poet/ (_ext/site_tables.py).
 
 `poet_widget` returns an `explorer.Widget` whose HTML inlines the scripts
 (explorer_math.js's stages, stage_view.js and explorer_nav.js to draw a head,
-explorer_export.js to take a stage away, poet_math.js for the model, poet_view.js
-for the page) and a JSON payload: the
-configuration, the model_id the page expects, where the site keeps the files,
-the book's table of stages, the head roles measured, the famous openings.
+explorer_export.js to take a stage away, verse.js for rhyme, poet_math.js for
+the model, poet_head.js for one head, poet_files.js to fetch the site's files,
+poet_steps.js to draw a step, poet_compare.js to compare two poems, poet_view.js
+for the page) and a JSON payload: the configuration, the model_id the page
+expects, where the site keeps the files, the book's table of stages, the head
+roles measured, the few numbers of the measured effect of removing each head,
+the famous openings.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import explorer
+from . import explorer, verse
 from .poet import DATA, Poet, load_poet
 from .poet_weights import dequantise, read_weights
 from .head_roles import CLEAR_MARGIN, ROLE_NAMES
@@ -93,7 +98,16 @@ def manifest_and_binary(weights=None) -> tuple[dict, bytes]:
     means = head_means(info, config)
     if means is not None:
         manifest["head_means"] = means
+    manifest["rhyme"] = rhyme_table(vocab)
     return manifest, binary
+
+
+def rhyme_table(vocab) -> dict[str, str]:
+    """verse.js's table ({group: its characters}, verse.rhyme_table_json) for the characters of the vocabulary only:
+    the page marks the rhyme characters of the poems the model writes, which are all in it."""
+    known = set(vocab)
+    table = {g: "".join(c for c in chars if c in known) for g, chars in json.loads(verse.rhyme_table_json()).items()}
+    return {g: chars for g, chars in table.items() if chars}
 
 
 def head_means(info: dict, config: dict) -> list | None:

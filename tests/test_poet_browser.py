@@ -456,3 +456,23 @@ return {twin: t('[data-role=twin]'), twinShown: !r.querySelector('[data-role=twi
     assert wait_written(driver)["poem"] == intact
     assert driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=twin-col]').hidden")
     assert browser.console_errors(driver) == []
+
+
+def test_rhyme_characters_are_marked_as_python_judges_them(page):
+    """If this broke, the page would mark other characters as the rhyme, with other 平水韵 groups, or call a pair
+    rhyming that ats.rhymes does not (the table would not have come with the weights, or verse.js not been used)."""
+    from attn_steps import verse
+
+    driver, _ = page
+    assert call(driver, "p.run('床前').then(() => Boolean(p.model().verse))") is True  # the table came with the weights
+    for poem in POEMS:
+        got = driver.execute_script("return window.AttnPoetCompare.rhymeMarks(arguments[0], "
+                                    "document.querySelector('[data-attn-poet]').attnPoet.model().verse)", poem)
+        L, n = verse.verse_form(poem)
+        ends = verse.even_line_ends(poem, (L, n))
+        assert [m["char"] for m in got["marks"]] == ends and [poem[m["index"]] for m in got["marks"]] == ends
+        assert [m["rhymes"] for m in got["marks"][1:]] == [verse.rhymes(a, b) for a, b in verse.rhyme_pairs(poem)]
+        assert all(m["group"] in (verse.rhyme_groups(m["char"]) or (None,)) for m in got["marks"])
+    odd = driver.execute_script("return window.AttnPoetCompare.rhymeMarks('床前明月光', "
+                                "document.querySelector('[data-attn-poet]').attnPoet.model().verse)")
+    assert odd == {"form": None, "marks": []}

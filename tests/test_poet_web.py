@@ -143,3 +143,16 @@ def test_widget_carries_the_measured_effects_compactly(tiny):
         ats.poet_widget(poet, weights=tiny, effects=effects.assign(slot="rhyme"))
     with pytest.raises(ValueError, match="layers 0–1"):
         ats.poet_widget(poet, weights=tiny, effects=effects.assign(layer=effects.layer + 1))
+
+
+def test_the_rhyme_table_travels_with_the_weights(tiny):
+    """If this broke, the page could not mark the rhyme characters of its poems (verse.js has no table of its own),
+    or would download groups of characters the model never writes."""
+    from attn_steps import verse
+
+    manifest, _ = poet_web.manifest_and_binary(tiny)
+    table, vocab = manifest["rhyme"], set(manifest["vocab"])
+    assert all(set(chars) <= vocab for chars in table.values())
+    for ch in ("光", "霜", "乡", "月"):
+        assert sorted(g for g, chars in table.items() if ch in chars) == sorted(verse.rhyme_groups(ch)), ch
+    assert len(json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode()) < 20_000
