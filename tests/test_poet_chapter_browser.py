@@ -109,11 +109,18 @@ def write_and_remove(driver, theme: str) -> dict:
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_a_layers_heads_share_one_labelled_row_on_a_desktop(chapter, theme):
     """If this broke, a reader at 1280 px would see a layer's heads spread over two lines, and could not read the
-    tiles as the grid of layers × heads the chapter describes. Screenshots saved for a person to look at."""
+    tiles as the grid of layers × heads the chapter describes; or, in one theme, could not read the poems, their
+    rhyme marks, the removed heads' cost or a switch (WCAG AA 4.5:1). Screenshots saved for a person to look at."""
+    from .test_browser import CONTRAST
+
     layout = write_and_remove(chapter, theme)
     assert layout["names"] == [f"第 {l} 层" for l in range(4)] and layout["heads"] == [4] * 4
     assert all(layout["layers"]), layout
     assert layout["out"] == [] and layout["scroll"] <= 0, layout
+    chapter.execute_script("document.querySelector('[data-attn-poet] [data-cell=\"3,3\"]').click()")  # the removed head opened
+    found = chapter.execute_script(CONTRAST, chapter.find_element("css selector", "[data-attn-poet]"))
+    low = [f for f in found if f["ratio"] < 4.5 and not f["disabled"]]
+    assert len(found) > 100 and not low, low[:8]
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     chapter.execute_script("document.querySelector('[data-attn-poet] .ap-poems').scrollIntoView({block: 'start'})")
     chapter.save_screenshot(str(SCREENSHOTS / f"chapter-1280-{theme}-removed.png"))
