@@ -6,14 +6,16 @@
     poet.generate("床前", seed=0)
 
 The model is GPT-2's layout, as nanoGPT's model.py writes it, with its
-parameter names: token and position embeddings, n_layer blocks of
-[LayerNorm → causal multi-head attention → + residual → LayerNorm → MLP →
-+ residual], a final LayerNorm, and the output matrix tied to the token
-embedding. `run` computes every head with `self_attention(..., causal=True)`
-(chapters 2 and 7), so each head is a `Steps` the chapters' plots read. `loss`,
-`generate` and `head_roles` use the same arithmetic on plain arrays, all heads at
-once (a test checks the two agree); `generate` keeps a KV cache per layer and
-head, as chapter 8's `kv_cache_decode` does for one head.
+parameter names; its parts are functions on arrays in attn_steps.gpt, the
+block written once with the attention path as a parameter. `run` passes each
+head through `self_attention(..., causal=True)` (chapters 2 and 7), so each
+head is a `Steps` the chapters' plots read; `loss` and `forward` run every head
+at once; `generate` keeps a KV cache per layer and head, as chapter 8's
+`kv_cache_decode` does for one head (tests check the paths agree).
+
+Knock-outs (chapter 9): `run`, `forward`, `loss`, `token_logp` and `generate`
+take knock=[(layer, head), ...]: those heads' outputs are replaced, before
+c_proj, by their mean output (`head_means`, knock_mode="mean") or by zeros.
 
 Weights: attn_steps/data/poet/weights.npz, written by tools/train_poet.py and
 read by attn_steps.poet_weights (int8 rows with a scale each, or float16, per
@@ -32,14 +34,13 @@ import numpy as np
 import pandas as pd
 
 from . import checks
-from .attention import Steps, Weights, self_attention, stable_softmax
+from . import gpt
+from .attention import self_attention, stable_softmax
 from .embeddings import unique_labels
-from .layers import normalise
+from .poet_sampling import END, NEVER_SAMPLED, PAD, START, UNK, draw, mulberry32  # noqa: F401 (poet.END etc. for callers)
 from .poet_weights import TIED, read_weights
 
 DATA = Path(__file__).parent / "data" / "poet"
-PAD, START, END, UNK = 0, 1, 2, 3
-NEVER_SAMPLED = (PAD, START, UNK)
 
 
 @dataclass(frozen=True)
@@ -55,121 +56,6 @@ class PoetConfig:
     @property
     def head_size(self) -> int:
         return self.n_embd // self.n_head
-
-
-# ---- the parts, on arrays (one short function each, as nanoGPT's classes) ----
-
-
-def layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float = 1e-5) -> np.ndarray:
-    """ats.layer_norm's (x − mean)/√(var + eps) along the last axis, then the learned gain and bias. (..., C)."""
-    return normalise(x, eps) * gain + bias
-
-
-def gelu(x: np.ndarray) -> np.ndarray:
-    """Exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), as torch.nn.GELU(); math.erf element by element (numpy has no erf)."""
-    erf = np.fromiter(map(math.erf, (x / math.sqrt(2)).ravel().tolist()), dtype=np.float64, count=x.size)
-    return 0.5 * x * (1.0 + erf.reshape(x.shape))
-
-
-def linear(x: np.ndarray, p: dict, name: str) -> np.ndarray:
-    """x·Wᵀ + b with W stored (out, in), as torch.nn.Linear. (..., in) -> (..., out).
-
-    The rows are flattened into one matrix first: numpy multiplies a stack of
-    matrices one by one, about eight times slower here than one product.
-    """
-    W = p[name + ".weight"]
-    return (x.reshape(-1, x.shape[-1]) @ W.T).reshape(*x.shape[:-1], W.shape[0]) + p[name + ".bias"]
-
-
-def mlp(x: np.ndarray, p: dict, prefix: str) -> np.ndarray:
-    """(…, C) → (…, 4C) → GELU → (…, C)."""
-    return linear(gelu(linear(x, p, prefix + ".mlp.c_fc")), p, prefix + ".mlp.c_proj")
-
-
-def attention(x: np.ndarray, p: dict, prefix: str, n_head: int) -> tuple[np.ndarray, np.ndarray]:
-    """Causal multi-head self-attention of a batch, all heads at once: (B, T, C) → (B, T, C) and weights (B, nh, T, T)."""
-    B, T, C = x.shape
-    hs = C // n_head
-    q, k, v = np.split(linear(x, p, prefix + ".attn.c_attn"), 3, axis=-1)  # (B, T, C) each
-    q, k, v = (a.reshape(B, T, n_head, hs).transpose(0, 2, 1, 3) for a in (q, k, v))  # (B, nh, T, hs)
-    att = q @ k.transpose(0, 1, 3, 2) / math.sqrt(hs)  # (B, nh, T, T)
-    att = np.where(np.tril(np.ones((T, T), dtype=bool)), att, -np.inf)
-    w = stable_softmax(att)  # (B, nh, T, T)
-    y = (w @ v).transpose(0, 2, 1, 3).reshape(B, T, C)  # heads side by side again
-    return linear(y, p, prefix + ".attn.c_proj"), w
-
-
-def block(x: np.ndarray, p: dict, i: int, n_head: int) -> tuple[np.ndarray, np.ndarray]:
-    """x + attention(LN₁(x)), then + MLP(LN₂(x)); returns the new x and the attention weights."""
-    pre = f"transformer.h.{i}"
-    a, w = attention(layer_norm(x, p[pre + ".ln_1.weight"], p[pre + ".ln_1.bias"]), p, pre, n_head)
-    x = x + a
-    return x + mlp(layer_norm(x, p[pre + ".ln_2.weight"], p[pre + ".ln_2.bias"]), p, pre), w
-
-
-def model(ids: np.ndarray, p: dict, config: PoetConfig, logits: bool = True) -> tuple[np.ndarray | None, list]:
-    """Logits (B, T, vocab) of a batch of id rows (None when logits=False), and every layer's weights (B, nh, T, T)."""
-    T = ids.shape[1]
-    x = p["transformer.wte.weight"][ids] + p["transformer.wpe.weight"][:T]  # (B, T, C)
-    weights = []
-    for i in range(config.n_layer):
-        if not logits and i == config.n_layer - 1:  # the last MLP only feeds the logits: skip it
-            pre = f"transformer.h.{i}"
-            weights.append(attention(layer_norm(x, p[pre + ".ln_1.weight"], p[pre + ".ln_1.bias"]), p, pre,
-                                     config.n_head)[1])
-            break
-        x, w = block(x, p, i, config.n_head)
-        weights.append(w)
-    if not logits:
-        return None, weights
-    x = layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"])
-    wte = p["transformer.wte.weight"]  # tied output matrix; rows flattened as in `linear`
-    return (x.reshape(-1, x.shape[-1]) @ wte.T).reshape(*x.shape[:-1], wte.shape[0]), weights
-
-
-def head_weights(p: dict, layer: int, head: int, config: PoetConfig) -> Weights:
-    """Wq, Wk, Wv of one head as ats.Weights, each (C + 1) × head_size.
-
-    The bias is the weight of a constant 1: c_attn's bias becomes an extra
-    last row, and the head's input gets a last column of ones, so
-    [x, 1]·[[W], [b]] = x·W + b and the head is exactly the book's Steps.
-    """
-    C, hs = config.n_embd, config.head_size
-    W = p[f"transformer.h.{layer}.attn.c_attn.weight"]  # (3C, C), rows q, k, v, each head_size rows per head
-    b = p[f"transformer.h.{layer}.attn.c_attn.bias"]  # (3C,)
-    rows = [slice(part * C + head * hs, part * C + (head + 1) * hs) for part in range(3)]
-    return Weights(*(np.vstack([W[r].T, b[r][None, :]]) for r in rows))
-
-
-# ---- sampling: a generator JavaScript can repeat ------------------------------
-
-
-def mulberry32(seed: int):
-    """Tommy Ettinger's mulberry32: 32-bit state, floats in [0, 1) with 32 random bits, as in JS:
-
-        a = a + 0x6D2B79F5 | 0; t = Math.imul(a ^ a >>> 15, 1 | a);
-        t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t; return ((t ^ t >>> 14) >>> 0) / 4294967296;
-    """
-    M = 0xFFFFFFFF
-    a = seed & M
-    while True:
-        a = (a + 0x6D2B79F5) & M
-        t = ((a ^ (a >> 15)) * (a | 1)) & M
-        t = ((t + (((t ^ (t >> 7)) * (t | 61)) & M)) & M) ^ t
-        yield ((t ^ (t >> 14)) & M) / 4294967296
-
-
-def draw(logits: np.ndarray, u: float, temperature: float, top_k: int | None) -> int:
-    """One id from logits: special tokens masked, divided by the temperature, the top_k largest kept (ties: the lower id),
-    softmax in float64, then the first id (in id order) whose running sum of exp exceeds u · total (inverse CDF)."""
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z[list(NEVER_SAMPLED)] = -np.inf
-    order = np.lexsort((np.arange(len(z)), -z))  # by value descending, then id ascending
-    keep = np.sort(order[:top_k] if top_k else order)
-    keep = keep[np.isfinite(z[keep])]
-    e = np.exp(z[keep] - z[keep].max())
-    running = np.cumsum(e)  # left to right, as a JS loop adds
-    return int(keep[min(np.searchsorted(running, u * running[-1], side="right"), len(keep) - 1)])
 
 
 # ---- the model a reader holds ---------------------------------------------------
@@ -254,77 +140,198 @@ class Poet:
                              "shorten it")
         return self.encode(text)
 
+    # -- removing heads (chapter 9: where a head looks is not what it does) ---------
+
+    @property
+    def head_means(self) -> np.ndarray | None:
+        """Each head's mean output before c_proj, (n_layer, n_head, head_size): what knock_mode="mean" puts in its place.
+
+        Recorded in model.json by the tool that stores the weights (`mean_head_outputs`
+        over the poems model.json names); None for a model without them.
+        """
+        means = self.info.get("head_means")
+        return None if means is None else np.asarray(means, dtype=np.float64)
+
+    def knock_table(self, knock=(), knock_mode: str = "mean") -> dict[int, dict[int, np.ndarray]]:
+        """Checked knock-outs as gpt.knocked reads them: {layer: {head: the vector that replaces its output}}.
+
+        knock: (layer, head) pairs, counted from 0 as run.heads is; knock_mode: "mean"
+        (the head's mean output, `head_means`) or "zero".
+        """
+        c = self.config
+        valid = f"layers 0–{c.n_layer - 1} and heads 0–{c.n_head - 1}"
+        if knock_mode not in ("mean", "zero"):
+            raise ValueError(f'knock_mode must be "mean" (the head\'s mean output) or "zero", got {knock_mode!r}')
+        if isinstance(knock, (str, bytes)) or not hasattr(knock, "__iter__"):
+            raise TypeError(f"knock must be a list of (layer, head) pairs, e.g. [(3, 3)], with {valid}; got {knock!r}")
+        pairs = []
+        for pair in knock:
+            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2 or any(
+                    isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in pair):
+                raise TypeError(f"each knock-out is a (layer, head) pair of whole numbers, with {valid}; got {pair!r}")
+            layer, head = int(pair[0]), int(pair[1])
+            if not (0 <= layer < c.n_layer and 0 <= head < c.n_head):
+                raise ValueError(f"knock-out ({layer}, {head}) is not a head of this model: {valid}")
+            if (layer, head) in pairs:
+                raise ValueError(f"knock-out ({layer}, {head}) is listed twice: name each head once")
+            pairs.append((layer, head))
+        if pairs and knock_mode == "mean" and self.head_means is None:
+            raise ValueError('this model has no head means recorded (model.json "head_means"): use knock_mode="zero"')
+        table: dict[int, dict[int, np.ndarray]] = {}
+        for layer, head in pairs:
+            value = self.head_means[layer, head] if knock_mode == "mean" else np.zeros(c.head_size)
+            table.setdefault(layer, {})[head] = value
+        return table
+
+    def mean_head_outputs(self, poems) -> np.ndarray:
+        """Each head's output before c_proj, averaged over every position of the poems (<s> and each character):
+        (n_layer, n_head, head_size). The tool that stores the weights records it in model.json as head_means."""
+        c = self.config
+        sums, count = np.zeros((c.n_layer, c.n_head, c.head_size)), 0
+        base = gpt.all_heads(self._params, c.n_head)
+
+        def attend(h, i):
+            y, w = base(h, i)
+            sums[i] += y.sum(axis=(0, 1))
+            return y, w
+
+        for _, ids in self._batches(poems):
+            gpt.model(ids[:, :-1], self._params, c.n_layer, c.n_head, logits=False, attend=attend)
+            count += ids[:, :-1].size
+        return sums / count
+
     # -- the model ---------------------------------------------------------------
 
-    def run(self, text: str) -> PoetRun:
-        """Every head of every layer as ats.Steps (from `self_attention`, causal), and the next-character probabilities."""
+    def run(self, text: str, knock=(), knock_mode: str = "mean") -> PoetRun:
+        """Every head of every layer as ats.Steps (from `self_attention`, causal), and the next-character probabilities.
+
+        knock: heads removed (see `knock_table`); a removed head's Steps are still
+        computed, but its output is replaced before c_proj.
+        """
+        table = self.knock_table(knock, knock_mode)
         ids = self._text(text, "text")
         p, c = self._params, self.config
         labels = unique_labels([self.vocab[START]] + list(text))
-        x = p["transformer.wte.weight"][ids] + p["transformer.wpe.weight"][:len(ids)]  # (T, C)
         columns = [f"x{j + 1}" for j in range(c.n_embd)] + ["1"]
+
+        def attend(h, i):  # h (T, C): each head as the book's stages
+            X = pd.DataFrame(np.hstack([h, np.ones((len(ids), 1))]), index=labels, columns=columns)  # (T, C + 1)
+            steps = tuple(self_attention(X, gpt.head_weights(p, i, j, c.n_head), causal=True) for j in range(c.n_head))
+            return np.stack([s.output.to_numpy() for s in steps], axis=1), steps  # (T, nh, hs)
+
+        x = gpt.embed(np.asarray(ids), p)  # (T, C)
         heads = []
         for i in range(c.n_layer):
-            pre = f"transformer.h.{i}"
-            h = layer_norm(x, p[pre + ".ln_1.weight"], p[pre + ".ln_1.bias"])  # (T, C)
-            X = pd.DataFrame(np.hstack([h, np.ones((len(ids), 1))]), index=labels, columns=columns)  # (T, C + 1)
-            steps = tuple(self_attention(X, head_weights(p, i, j, c), causal=True) for j in range(c.n_head))
+            x, steps = gpt.block(x, p, i, attend, table)
             heads.append(steps)
-            y = np.hstack([s.output.to_numpy() for s in steps])  # (T, C): the heads side by side
-            x = x + linear(y, p, pre + ".attn.c_proj")
-            x = x + mlp(layer_norm(x, p[pre + ".ln_2.weight"], p[pre + ".ln_2.bias"]), p, pre)
-        logits = layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"]) @ p["transformer.wte.weight"].T
-        probs = pd.DataFrame(stable_softmax(logits), index=pd.Index(labels, name="position"),
+        probs = pd.DataFrame(stable_softmax(gpt.logits_of(x, p)), index=pd.Index(labels, name="position"),
                              columns=pd.Index(self.vocab, name="next"))
         return PoetRun(text, labels, tuple(heads), probs)
 
-    def forward(self, ids_batch, logits: bool = True) -> tuple[np.ndarray | None, list[np.ndarray]]:
-        """`model` on rows of ids (equal lengths): logits (B, T, vocab) and each layer's weights (B, nh, T, T)."""
-        return model(np.asarray(ids_batch, dtype=np.int64), self._params, self.config, logits)
+    def forward(self, ids_batch, logits: bool = True, knock=(), knock_mode: str = "mean"):
+        """gpt.model on rows of ids (equal lengths): logits (B, T, vocab) and each layer's weights (B, nh, T, T)."""
+        table = self.knock_table(knock, knock_mode)
+        return gpt.model(np.asarray(ids_batch, dtype=np.int64), self._params, self.config.n_layer,
+                         self.config.n_head, logits, table)
 
-    def loss(self, poems) -> float:
-        """Mean nats per predicted token over the poems: every character and the end token </s>, each from what came before."""
+    def _batches(self, poems, size: int = 16):
+        """(the poems' indices, their id rows <s> poem </s>), checked, in batches of equal length (no padding to handle)."""
         if isinstance(poems, str):
-            raise TypeError("poems must be a list of strings; for one poem write poet.loss([poem])")
+            raise TypeError("poems must be a list of strings; for one poem write [poem]")
         poems = list(poems)
         if not poems:
             raise ValueError("poems is empty: give at least one poem")
-        total, count = 0.0, 0
         by_length = {}
         with warnings.catch_warnings(record=True) as unknown:
             warnings.simplefilter("always")
-            for poem in poems:
-                ids = self._text(poem, "each poem") + [END]
-                by_length.setdefault(len(ids), []).append(ids)
+            for n, poem in enumerate(poems):
+                by_length.setdefault(len(poem), []).append((n, self._text(poem, "each poem") + [END]))
         if unknown:
-            n = sum(row.count(UNK) for rows in by_length.values() for row in rows)
+            count = sum(row.count(UNK) for rows in by_length.values() for _, row in rows)
             warnings.warn(f"{len(unknown)} of the {len(poems)} poems have characters outside the vocabulary: "
-                          f"{n} characters were read as <unk> and scored as that token",
-                          UserWarning, stacklevel=2)
-        for rows in by_length.values():  # one batch per length: no padding to handle
-            for k in range(0, len(rows), 16):
-                ids = np.array(rows[k:k + 16])
-                logits, _ = self.forward(ids[:, :-1])
-                top = logits.max(axis=-1, keepdims=True)
-                logp = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
-                total -= np.take_along_axis(logp, ids[:, 1:, None], axis=-1).sum()
-                count += ids[:, 1:].size
+                          f"{count} characters were read as <unk> and scored as that token", UserWarning, stacklevel=4)
+        for rows in by_length.values():
+            for k in range(0, len(rows), size):
+                yield [n for n, _ in rows[k:k + size]], np.array([row for _, row in rows[k:k + size]])
+
+    @staticmethod
+    def _target_logp(logits: np.ndarray, ids: np.ndarray) -> np.ndarray:
+        """log p of each next token (B, T): logits (B, T, vocab) of ids[:, :-1], targets ids[:, 1:]."""
+        top = logits.max(axis=-1, keepdims=True)
+        logp = logits - top - np.log(np.exp(logits - top).sum(axis=-1, keepdims=True))
+        return np.take_along_axis(logp, ids[:, 1:, None], axis=-1)[..., 0]
+
+    def _logp(self, poems, table):
+        """(poem indices, log p of each predicted token (B, T)) per batch: every character and </s>, from what came before."""
+        for order, ids in self._batches(poems):
+            logits, _ = gpt.model(ids[:, :-1], self._params, self.config.n_layer, self.config.n_head, True, table)
+            yield order, self._target_logp(logits, ids)
+
+    def loss(self, poems, knock=(), knock_mode: str = "mean") -> float:
+        """Mean nats per predicted token over the poems: every character and the end token </s>, each from what came before."""
+        table = self.knock_table(knock, knock_mode)
+        total, count = 0.0, 0
+        for _, logp in self._logp(poems, table):
+            total -= logp.sum()
+            count += logp.size
         return float(total / count)
 
+    def token_logp(self, poems, knock=(), knock_mode: str = "mean") -> list[np.ndarray]:
+        """Per poem, log p of each predicted token (its characters, then </s>): len(poem) + 1 numbers."""
+        table = self.knock_table(knock, knock_mode)
+        out = {}
+        for order, logp in self._logp(poems, table):
+            out.update(zip(order, logp))
+        return [out[n] for n in range(len(out))]
+
+    def knockout_logp(self, poems, heads, knock_mode: str = "mean") -> dict:
+        """{None: nothing removed, (layer, head): that head alone removed}: `token_logp` of each, per poem.
+
+        The same numbers as token_logp(poems, knock=[(layer, head)]), computed faster:
+        a head's removal changes nothing below its layer, so those layers run once.
+        """
+        heads = [tuple(h) for h in heads]
+        tables = {h: self.knock_table([h], knock_mode) for h in heads}
+        p, c = self._params, self.config
+        attend = gpt.all_heads(p, c.n_head)
+        out = {k: {} for k in [None, *heads]}
+        for order, ids in self._batches(poems):
+            x, below = gpt.embed(ids[:, :-1], p), []
+            for i in range(c.n_layer):
+                below.append(x)  # the input of layer i, the same whichever head of layers ≥ i is removed
+                x, _ = gpt.block(x, p, i, attend)
+            out[None].update(zip(order, self._target_logp(gpt.logits_of(x, p), ids)))
+            for (layer, head), table in tables.items():
+                x = below[layer]
+                for i in range(layer, c.n_layer):
+                    x, _ = gpt.block(x, p, i, attend, table)
+                out[(layer, head)].update(zip(order, self._target_logp(gpt.logits_of(x, p), ids)))
+        return {k: [v[n] for n in range(len(v))] for k, v in out.items()}
+
     def generate(self, prefix: str = "", seed: int = 0, temperature: float = 0.8, top_k: int | None = 20,
-                 cache: bool = True) -> str:
+                 cache: bool = True, knock=(), knock_mode: str = "mean") -> str:
         """A poem that starts with prefix, sampled until </s> or the context's end; the same arguments give the same poem.
 
         Each step draws with `draw` from mulberry32(seed), so JavaScript can repeat it.
         cache=True keeps each layer's and head's K and V rows and runs only the new
         token (chapter 8); cache=False reruns the whole prefix every step: same ids.
+        knock: heads removed while writing (see `knock_table`).
         """
+        return self.generate_many(prefix, [seed], temperature, top_k, cache, knock, knock_mode)[0]
+
+    def generate_many(self, prefix: str = "", seeds=(0,), temperature: float = 0.8, top_k: int | None = 20,
+                      cache: bool = True, knock=(), knock_mode: str = "mean") -> list[str]:
+        """`generate` for each seed, the poems written side by side (one batch through the model: faster for many)."""
         ids = self._text(prefix, "prefix", allow_empty=True, room=1)
         if any(i == UNK for i in ids):
             raise ValueError("the prefix has characters the model does not know (see the warning): "
                              "start from characters of its vocabulary, poet.vocab")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
-            raise ValueError(f"seed must be a whole number from 0 to 2**32 − 1, got {seed!r}")
+        seeds = list(seeds)
+        if not seeds:
+            raise ValueError("seeds is empty: give at least one seed")
+        for seed in seeds:
+            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+                raise ValueError(f"seed must be a whole number from 0 to 2**32 − 1, got {seed!r}")
         if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
                 or not math.isfinite(temperature) or temperature <= 0:
             raise ValueError(f"temperature must be a number > 0 (1 samples the model as it is, "
@@ -334,48 +341,44 @@ class Poet:
                 raise TypeError(f"top_k must be a whole number or None, got {top_k!r}")
             if not 1 <= top_k <= self.config.vocab_size:
                 raise ValueError(f"top_k must be between 1 and {self.config.vocab_size} (the vocabulary), got {top_k}")
-        rng = mulberry32(int(seed))
-        step = self._cached_steps(ids) if cache else self._uncached_steps(ids)
-        logits = next(step)
+        table = self.knock_table(knock, knock_mode)
+        rngs = [mulberry32(int(seed)) for seed in seeds]
+        rows = [list(ids) for _ in seeds]
+        done = [False] * len(seeds)
+        step = self._cached_steps(ids, len(seeds), table) if cache else self._uncached_steps(rows, table)
+        logits = next(step)  # (B, vocab): each row's next-token logits
         while True:
-            nxt = draw(logits, next(rng), float(temperature), None if top_k is None else int(top_k))
-            if nxt == END:
-                break
-            ids.append(nxt)
-            if len(ids) == self.config.block_size:  # the context is full: nothing further can be read
-                break
+            nxt = []
+            for b, row in enumerate(rows):
+                if not done[b]:
+                    tok = draw(logits[b], next(rngs[b]), float(temperature), None if top_k is None else int(top_k))
+                    if tok == END:
+                        done[b] = True
+                    else:
+                        row.append(tok)
+                        done[b] = len(row) == self.config.block_size  # the context is full: nothing further can be read
+                nxt.append(row[-1])
+            if all(done):
+                return ["".join(self.vocab[i] for i in row[1:]) for row in rows]
             logits = step.send(nxt)
-        return "".join(self.vocab[i] for i in ids[1:])
 
-    def _uncached_steps(self, ids):
-        """Logits of the last position, recomputing the whole sequence each time a token is sent."""
-        ids = list(ids)
-        while True:
-            nxt = yield self.forward([ids])[0][0, -1]
-            ids.append(nxt)
-
-    def _cached_steps(self, ids):
-        """Logits of the last position, running only the new token over each layer's and head's cached K and V."""
+    def _uncached_steps(self, rows, table):
+        """Logits of each row's last position, recomputing the whole sequence each time (rows grow in place)."""
         p, c = self._params, self.config
-        hs = c.head_size
-        K = [np.zeros((c.n_head, 0, hs)) for _ in range(c.n_layer)]  # (nh, t, hs) per layer
-        V = [np.zeros((c.n_head, 0, hs)) for _ in range(c.n_layer)]
-        pending = list(ids)
+        while True:
+            yield np.stack([gpt.model(np.asarray([row]), p, c.n_layer, c.n_head, True, table)[0][0, -1] for row in rows])
+
+    def _cached_steps(self, ids, batch, table):
+        """Logits of the last position, running only the new tokens over each layer's and head's cached K and V."""
+        p, c = self._params, self.config
+        cache = gpt.Cache(p, c.n_layer, c.n_head, batch)
+        pending = [np.full(batch, tok) for tok in ids]
         while True:
             for tok in pending:
-                t = K[0].shape[1]
-                x = p["transformer.wte.weight"][tok] + p["transformer.wpe.weight"][t]  # (C,)
+                x = gpt.embed(np.asarray(tok)[:, None], p, cache.length)[:, 0]  # (B, C)
                 for i in range(c.n_layer):
-                    pre = f"transformer.h.{i}"
-                    h = layer_norm(x, p[pre + ".ln_1.weight"], p[pre + ".ln_1.bias"])
-                    q, k, v = (a.reshape(c.n_head, 1, hs) for a in np.split(linear(h, p, pre + ".attn.c_attn"), 3))
-                    K[i] = np.concatenate([K[i], k], axis=1)  # (nh, t+1, hs): one row appended per head
-                    V[i] = np.concatenate([V[i], v], axis=1)
-                    w = stable_softmax(q @ K[i].transpose(0, 2, 1) / math.sqrt(hs))  # (nh, 1, t+1)
-                    x = x + linear((w @ V[i]).reshape(c.n_embd), p, pre + ".attn.c_proj")
-                    x = x + mlp(layer_norm(x, p[pre + ".ln_2.weight"], p[pre + ".ln_2.bias"]), p, pre)
-            x = layer_norm(x, p["transformer.ln_f.weight"], p["transformer.ln_f.bias"])
-            pending = [(yield x @ p["transformer.wte.weight"].T)]
+                    x, _ = gpt.block(x, p, i, cache.attend, table)
+            pending = [np.asarray((yield gpt.logits_of(x, p)))]
 
 
 def load_poet(folder=None) -> Poet:

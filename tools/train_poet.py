@@ -11,7 +11,8 @@ padded with `<pad>` whose targets (−1) are ignored. Writes to --out:
   (int8, or more bits where --bits says: attn_steps/poet_weights.py), every
   vector as float32; lm_head.weight is not stored (tied to transformer.wte.weight).
 - train_log.csv: step, train_loss, val_loss, lr, seconds.
-- model.json: the configuration, losses with float and with stored weights,
+- model.json: the configuration, losses with float and with stored weights, each head's
+  mean output (tools/head_means.py),
   what storing changes on the test split (top-1 agreement, largest change of a
   probability), and the form rate of sampled poems.
 
@@ -34,6 +35,7 @@ import numpy as np
 
 from attn_steps.poet import END, NEVER_SAMPLED, PAD, START, UNK
 from attn_steps.poet_weights import BITS, TIED, dequantise, quantise, storage
+from tools.head_means import record as record_head_means
 from tools.make_poem_corpus import is_regular
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -213,6 +215,7 @@ def store(model, floats, args, data, vocab, info):
     (out / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     if samples_out:
         samples_out.write_text("".join(s + "\n" for s in samples), encoding="utf-8")
+    record_head_means(out)  # what a "mean" knock-out puts in a head's place, from the stored weights
     print(json.dumps({k: v for k, v in info.items() if k != "storage"}, ensure_ascii=False, indent=1))
 
 

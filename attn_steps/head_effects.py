@@ -1,0 +1,183 @@
+"""What each head of the poet does: remove it, and measure what the model loses (chapter 9).
+
+`head_roles` says where a head looks (the share of its attention on a pattern).
+Where a head looks is not what it does: a head can look at the rhyme and
+carry nothing, and a head that parks its attention on `<s>` (a sink: attending
+there changes almost nothing) can carry the rhyme. The test that tells them
+apart is the knock-out of interpretability work: replace one head's output by
+its mean output (or zero), leave the rest of the model as it is, and measure
+
+- `head_effects`: the change of log p per predicted character at each kind of
+  slot (the position that writes a rhyme, a punctuation mark, a line's first
+  character, any other character), and
+- `knockout_poems`: the rhyme rate and the form rate of poems written with the
+  head removed (the widget's sampler and settings, a fixed list of seeds).
+
+A head is said to *do* a slot's job (`head_does`) only when removing it costs
+at least `COST` nats there, more than removing any other head costs there, and
+at least `OVER_OTHER` × what its removal costs at ordinary characters: a head
+whose removal breaks everything is not named for one slot.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .verse import rhyme_pairs, rhymes, verse_form
+
+SLOTS = ("韵脚", "标点", "句首", "其他", "全部")
+JOBS = ("韵脚", "标点", "句首")  # the slots a head can be named for
+SLOT_MEANINGS = {
+    "韵脚": "写第 4、6、8 行末字（韵脚）的那一步：第 2 行的韵脚之前还没有可押的韵",
+    "标点": "写逗号或句号的那一步",
+    "句首": "写每一行第一个字的那一步",
+    "其他": "写其余的字的那一步",
+    "全部": "每一步，包括写结尾记号 </s>",
+}
+COST = 0.5  # nats per character at the slot: a head is named for a job only when removing it costs at least this,
+OVER_OTHER = 3.0  # at least this many times its cost at ordinary characters (其他), and more than any other head's
+MEAN_POEMS = slice(300, 600)  # test_poems() lines 301–600: each head's mean output (model.json head_means)
+EFFECT_POEMS = slice(0, 200)  # test_poems() lines 1–200: what removing a head costs (disjoint from the means)
+
+
+def slots(poem: str) -> list[str | None]:
+    """The slot of each predicted token of a regular poem: its characters, then </s> (None: counted only in 全部)."""
+    f = verse_form(poem)
+    if f is None:
+        raise ValueError(f"not a regular poem (4 or 8 lines of 5 or 7 characters, ，。 alternating): {poem!r}")
+    L, _ = f
+    out = []
+    for k in range(len(poem)):
+        line, col = divmod(k, L + 1)
+        if col == L:
+            out.append("标点")
+        elif col == 0:
+            out.append("句首")
+        elif col == L - 1 and line % 2 == 1 and line >= 3:
+            out.append("韵脚")
+        else:
+            out.append("其他")
+    return out + [None]
+
+
+def _regular(poet, poems, what="poems"):
+    if isinstance(poems, str) or not hasattr(poems, "__iter__"):
+        raise TypeError(f"{what} must be a list of poem strings, e.g. ats.test_poems()[:200]")
+    poems = list(poems)
+    if any(not isinstance(p, str) for p in poems):
+        raise TypeError(f"every poem must be a string (str)")
+    kept = [p for p in poems if verse_form(p) is not None and len(p) + 1 <= poet.config.block_size]
+    if not kept:
+        raise ValueError("none of the poems is regular verse (4 or 8 lines of 5 or 7 characters, ，。 alternating)")
+    return kept, len(poems) - len(kept)
+
+
+def every_head(poet) -> list[tuple[int, int]]:
+    return [(l, h) for l in range(poet.config.n_layer) for h in range(poet.config.n_head)]
+
+
+def head_effects(poet, poems, knock_mode: str = "mean") -> pd.DataFrame:
+    """One row per (layer, head, slot): delta, intact, positions.
+
+    delta: the change of the mean log p (nats per predicted token) at that slot when
+    only that head is removed (negative: the model got worse); intact: the mean
+    log p there with nothing removed; positions: how many tokens were averaged.
+    Only regular poems are used (df.attrs says how many were skipped); characters
+    outside the vocabulary are read as <unk> and scored as that token.
+    """
+    kept, skipped = _regular(poet, poems)
+    labels = np.array([s or "" for p in kept for s in slots(p)])
+    masks = {s: (labels == s) if s != "全部" else np.ones(len(labels), dtype=bool) for s in SLOTS}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # <unk>: said in the docstring
+        logp = {k: np.concatenate(v) for k, v in poet.knockout_logp(kept, every_head(poet), knock_mode).items()}
+    intact = logp.pop(None)
+    records = []
+    for (layer, head), knocked in logp.items():
+        for s in SLOTS:
+            m = masks[s]
+            records.append(dict(layer=layer, head=head, slot=s, delta=float(knocked[m].mean() - intact[m].mean()),
+                                intact=float(intact[m].mean()), positions=int(m.sum())))
+    df = pd.DataFrame(records)
+    df.attrs.update(poems=len(kept), skipped=skipped, knock_mode=knock_mode)
+    return df
+
+
+def head_does(effects: pd.DataFrame, cost: float = COST, over_other: float = OVER_OTHER) -> pd.DataFrame:
+    """For each job (韵脚, 标点, 句首): the head whose removal costs most there, the runner-up's cost, its cost at 其他,
+    and whether it does the job (cost ≥ `cost`, more than any other head, ≥ `over_other` × its cost at 其他)."""
+    need = {"layer", "head", "slot", "delta"}
+    if not hasattr(effects, "columns") or not need <= set(effects.columns):
+        raise TypeError("effects must be the DataFrame ats.head_effects(poet, poems) returns")
+    rows = []
+    for job in JOBS:
+        at = effects[effects["slot"] == job].assign(cost=lambda d: -d["delta"]).sort_values("cost", ascending=False)
+        best, runner = at.iloc[0], at.iloc[1]
+        other = -float(effects[(effects["slot"] == "其他") & (effects["layer"] == best["layer"])
+                               & (effects["head"] == best["head"])]["delta"].iloc[0])
+        does = bool(best["cost"] >= cost and best["cost"] > runner["cost"] and best["cost"] >= over_other * max(other, 0))
+        rows.append(dict(job=job, layer=int(best["layer"]), head=int(best["head"]), cost=float(best["cost"]),
+                         runner_up=float(runner["cost"]), runner_layer=int(runner["layer"]),
+                         runner_head=int(runner["head"]), cost_other=other, does=does))
+    return pd.DataFrame(rows).set_index("job")
+
+
+def poem_stats(poems) -> dict:
+    """Of some written poems: how many, how many of correct form, their rhyme pairs and how many pairs rhyme."""
+    formed = [p for p in poems if verse_form(p) is not None]
+    pairs = [pair for p in formed for pair in rhyme_pairs(p)]
+    rhymed = sum(rhymes(a, b) for a, b in pairs)
+    return dict(poems=len(poems), of_form=len(formed), pairs=len(pairs), rhymed=rhymed,
+                form_rate=len(formed) / len(poems), rhyme_rate=rhymed / len(pairs) if pairs else np.nan)
+
+
+def knockout_poems(poet, seeds=range(60), temperature: float = 0.8, top_k: int | None = 20,
+                   knock_mode: str = "mean", prefix: str = "") -> pd.DataFrame:
+    """One row per head: the poems written with it removed (one per seed, `poet.generate`'s sampler), their form rate and
+    rhyme rate (the share of consecutive even-line ends that rhyme by the 平水韵 groups, over the poems of correct
+    form), with the counts behind them; and the same for the intact model (intact_*). df.attrs holds the settings."""
+    seeds = list(seeds)
+    intact = poem_stats(poet.generate_many(prefix, seeds, temperature, top_k))
+    rows = []
+    for layer, head in every_head(poet):
+        written = poet.generate_many(prefix, seeds, temperature, top_k, knock=[(layer, head)], knock_mode=knock_mode)
+        rows.append(dict(layer=layer, head=head, **poem_stats(written),
+                         **{f"intact_{k}": intact[k] for k in ("form_rate", "rhyme_rate", "of_form", "pairs", "rhymed")}))
+    df = pd.DataFrame(rows)
+    df.attrs.update(seeds=(seeds[0], seeds[-1], len(seeds)), temperature=temperature, top_k=top_k,
+                    knock_mode=knock_mode, prefix=prefix)
+    return df
+
+
+def attention_at_slots(poet, poems) -> pd.DataFrame:
+    """Where each head looks from the positions that write a rhyme (韵脚) and from every other position after <s>
+    (其他位置): its mean share on <s> (the sink) and on the earlier rhyme characters (even-line ends before)."""
+    kept, _ = _regular(poet, poems)
+    c = poet.config
+    sums = {s: np.zeros((c.n_layer, c.n_head, 2)) for s in ("韵脚", "其他位置")}
+    counts = {s: 0 for s in sums}
+    for poem in kept:
+        L, _ = verse_form(poem)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            _, weights = poet.forward([poet.encode(poem, errors="ignore")], logits=False)
+        W = np.stack(weights, axis=1)[0]  # (n_layer, nh, T, T)
+        ends = [k + 1 for k, s in enumerate(slots(poem)[:-1]) if divmod(k, L + 1)[1] == L - 1
+                and divmod(k, L + 1)[0] % 2 == 1]  # positions of every even line's last character
+        for k, s in enumerate(slots(poem)[1:-1], start=1):  # query k writes character k (k = 0 only sees <s>)
+            where = "韵脚" if s == "韵脚" else "其他位置"
+            earlier = [e for e in ends if e <= k]
+            sums[where][..., 0] += W[:, :, k, 0]
+            sums[where][..., 1] += W[:, :, k, earlier].sum(axis=-1) if earlier else 0
+            counts[where] += 1
+    rows = []
+    for where, total in sums.items():
+        for layer in range(c.n_layer):
+            for head in range(c.n_head):
+                on_start, on_rhymes = total[layer, head] / counts[where]
+                rows.append(dict(layer=layer, head=head, slot=where, on_start=on_start, on_rhymes=on_rhymes,
+                                 queries=counts[where]))
+    return pd.DataFrame(rows)

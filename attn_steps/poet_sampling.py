@@ -1,0 +1,42 @@
+"""The poet's sampler, written so that JavaScript (web/poet_math.js) repeats it draw for draw.
+
+The special tokens' ids, the mulberry32 generator and `draw` (one token from
+logits at a temperature, among the top k). attn_steps.poet.Poet.generate uses them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+PAD, START, END, UNK = 0, 1, 2, 3
+NEVER_SAMPLED = (PAD, START, UNK)
+
+
+def mulberry32(seed: int):
+    """Tommy Ettinger's mulberry32: 32-bit state, floats in [0, 1) with 32 random bits, as in JS:
+
+        a = a + 0x6D2B79F5 | 0; t = Math.imul(a ^ a >>> 15, 1 | a);
+        t = t + Math.imul(t ^ t >>> 7, 61 | t) ^ t; return ((t ^ t >>> 14) >>> 0) / 4294967296;
+    """
+    M = 0xFFFFFFFF
+    a = seed & M
+    while True:
+        a = (a + 0x6D2B79F5) & M
+        t = ((a ^ (a >> 15)) * (a | 1)) & M
+        t = ((t + (((t ^ (t >> 7)) * (t | 61)) & M)) & M) ^ t
+        yield ((t ^ (t >> 14)) & M) / 4294967296
+
+
+def draw(logits: np.ndarray, u: float, temperature: float, top_k: int | None) -> int:
+    """One id from logits: special tokens masked, divided by the temperature, the top_k largest kept (ties: the lower id),
+    softmax in float64, then the first id (in id order) whose running sum of exp exceeds u · total (inverse CDF)."""
+    z = np.asarray(logits, dtype=np.float64) / temperature
+    z[list(NEVER_SAMPLED)] = -np.inf
+    order = np.lexsort((np.arange(len(z)), -z))  # by value descending, then id ascending
+    keep = np.sort(order[:top_k] if top_k else order)
+    keep = keep[np.isfinite(z[keep])]
+    e = np.exp(z[keep] - z[keep].max())
+    running = np.cumsum(e)  # left to right, as a JS loop adds
+    return int(keep[min(np.searchsorted(running, u * running[-1], side="right"), len(keep) - 1)])
+
+
