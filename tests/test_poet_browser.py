@@ -348,6 +348,25 @@ def test_script_hook_refuses_what_python_refuses(page):
 KNOCKS = [([[1, 1]], "mean"), ([[0, 0], [1, 0]], "mean"), ([[1, 1]], "zero"), ([[0, 0], [1, 0]], "zero")]
 
 
+@pytest.mark.parametrize("knock, mode", KNOCKS)
+def test_with_heads_removed_the_page_writes_and_reads_as_python(page, knock, mode):
+    """If this broke, a reader who removes a head would see a poem or probabilities that Python's poet.generate and
+    poet.run with the same knock do not give: the page's claim about what a head does would be another model's."""
+    driver, poet = page
+    pairs = [tuple(p) for p in knock]
+    for prefix, seed, cache in (("床前", 0, True), ("", 3, False), ("白日", 11, True)):
+        theirs = call(driver, "p.generate(arguments[0])", {"prefix": prefix, "seed": seed, "temperature": 0.8, "top_k": 20,
+                                                          "cache": cache, "knock": knock, "knock_mode": mode})
+        assert theirs == poet.generate(prefix, seed=seed, temperature=0.8, top_k=20, knock=pairs, knock_mode=mode), (prefix, seed)
+    text = POEMS[1]
+    theirs = call(driver, "p.run(arguments[0], arguments[1])", text, {"knock": knock, "knock_mode": mode})
+    run = poet.run(text, knock=pairs, knock_mode=mode)
+    assert np.abs(np.array(theirs["probs"]) - run.next_char.to_numpy()).max() < 1e-9
+    assert np.abs(np.array(theirs["probs"]) - poet.run(text).next_char.to_numpy()).max() > 1e-6  # the knock changed something
+    for layer, head in pairs:  # the removed head still attends, as in Python
+        assert np.allclose(theirs["heads"][layer][head], run.heads[layer][head].weights.to_numpy(), atol=1e-9, rtol=0)
+
+
 @pytest.mark.parametrize("knock, mode, words", [
     ([[2, 0]], "mean", "层 0–1，头 0–1"), ([[0, 2]], "mean", "层 0–1，头 0–1"), ([[0, -1]], "mean", "层 0–1"),
     ([[1, 1], [1, 1]], "mean", "两次"), ([[0.5, 1]], "mean", "整数"), ([["0", 1]], "mean", "整数"), ([0, 1], "mean", "[层, 头]"),

@@ -68,6 +68,23 @@ def test_the_shipped_poets_probabilities_equal_numpy(chapter):
     assert np.abs(np.array(theirs["probs"]) - ours).max() < 1e-9
 
 
+@pytest.mark.parametrize("knock, mode", [([[3, 3]], "mean"), ([[0, 0], [2, 1]], "mean"), ([[3, 3]], "zero"),
+                                         ([[0, 0], [2, 1]], "zero")])
+def test_the_shipped_poet_without_some_heads_writes_and_reads_as_python(chapter, knock, mode):
+    """If this broke, the chapter's claim about what a head does (its poems with the head removed) would hold in
+    Python and not on the page a reader tries it on."""
+    poet = ats.load_poet()
+    pairs = [tuple(p) for p in knock]
+    for prefix, seed in (("床前", 0), ("", 5)):
+        theirs = call(chapter, "p.generate(arguments[0])", {"prefix": prefix, "seed": seed, "temperature": 0.8, "top_k": 20,
+                                                            "knock": knock, "knock_mode": mode})
+        assert theirs == poet.generate(prefix, seed=seed, temperature=0.8, top_k=20, knock=pairs, knock_mode=mode)
+    poem = next(p for p in ats.test_poems() if set(p) <= set(poet.vocab))
+    theirs = call(chapter, "p.run(arguments[0], arguments[1])", poem, {"knock": knock, "knock_mode": mode})
+    ours = poet.run(poem, knock=pairs, knock_mode=mode).next_char.to_numpy()
+    assert np.abs(np.array(theirs["probs"]) - ours).max() < 1e-9
+
+
 # Per layer: do its name and all its head tiles share one line (every box overlaps every other's height)?
 # And what sticks out of the window?
 LAYOUT = """
