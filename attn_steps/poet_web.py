@@ -47,7 +47,16 @@ MAX_PREFIX = 7  # the first line at most: the reader types the opening, the mode
 KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),
          "float32": np.dtype("<f4")}  # poet.bin's number kinds (attn_steps/poet_weights.py writes them)
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
-EFFECT_SLOTS = ("韵脚", "标点", "句首", "其他", "全部")  # ats.head_effects' slots, in the order the page shows them
+# The poet's math in both languages, function for function (../STYLE "Twins in two languages"): attn_steps' name
+# (module.name) and poet_math.js's. A test reads both files and this table.
+MATH_TWINS = (
+    ("gpt.layer_norm", "layerNorm"), ("gpt.gelu", "gelu"), ("gpt.linear", "linear"), ("gpt.mlp", "mlp"), ("gpt.ln", "ln"),
+    ("gpt.embed", "embed"), ("gpt.head_weights", "headWeights"), ("gpt.Cache", "Cache"), ("gpt.knocked", "knocked"),
+    ("gpt.block", "block"), ("gpt.logits_of", "logitsOf"), ("poet.Poet.knock_table", "knockTable"),
+    ("poet.Poet.forward", "forward"), ("poet.Poet.run", "run"), ("poet.Poet.generate", "writer"),
+    ("poet_sampling.mulberry32", "mulberry32"), ("poet_sampling.draw", "draw"), ("poet_weights.dequantise", "fromFiles"),
+)
+EFFECT_SLOTS = ("韵脚", "标点", "句首", "其他", "全部")  # ats.head_effects' SLOTS, in the order the page shows them
 EFFECT_STRONG = 0.5  # nats: a removal that costs at least this much at a slot is drawn bold (issue 27's bar for a role)
 
 

@@ -1,12 +1,12 @@
-/* attn_steps, the poet's math: attn_steps/poet.py function for function, over plain arrays.
+/* attn_steps, the poet's math: attn_steps/gpt.py and poet.py function for function, over plain arrays.
  *
- * layerNorm, gelu, linear, mlp, headWeights; one Transformer block (block) whose attention
- * path is a parameter: every position at once (allPositions: each head through
+ * layerNorm, gelu, linear, mlp, headWeights; one Transformer block (block) whose
+ * attention path is a parameter: every position at once (headSteps: each head through
  * explorer_math.js's selfAttention with the causal mask, as poet.run) or one new token
- * over a KV cache (cachedToken); the model with the cache (step) and without (forward,
- * run); knock-outs (knockOf: heads whose output is replaced by its mean or by zeros, in
- * block only); and the sampler (mulberry32 + draw), so a seed writes the same poem here
- * as poet.generate in Python. The weights come from the site's files
+ * over a KV cache (Cache); the model with the cache (step) and without (forward, run);
+ * knock-outs (knockTable, knocked: heads whose output is replaced by its mean or by
+ * zeros, in block only); and the sampler (mulberry32 + draw), so a seed writes the same
+ * poem here as poet.generate in Python. The weights come from the site's files
  * (attn_steps/poet_web.py): fromFiles(manifest, bytes) decodes integer rows × scale and
  * float16 to float64, the numbers poet_weights.read_weights gives. A model is
  * { config, vocab, p, heads, headMeans }: p[name] a Float64Array (matrices row by row,
@@ -157,98 +157,108 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     return logits;
   }
 
-  // ---- the model ------------------------------------------------------------------
+  // ---- the model, as attn_steps/gpt.py ---------------------------------------------
 
-  // Which heads are knocked out, checked (poet.py's check of knock and knock_mode): { mode, off[layer][head],
-  // pairs } with off true for a head whose output (its head_size slice of the heads side by side, before c_proj)
-  // is replaced at every position by its mean output (mode "mean", model.headMeans) or by zeros ("zero").
+  // Checked knock-outs as knocked reads them (poet.Poet.knock_table): { layer: { head: the vector that replaces its
+  // output } }, its mean output (mode "mean", model.headMeans) or zeros ("zero"). knock: [[layer, head], …].
   // Anything else throws a message naming what is allowed, before anything is computed.
-  function knockOf(model, knock, mode) {
+  function knockTable(model, knock, mode) {
     const { n_layer: L, n_head: H } = model.config, range = `层 0–${L - 1}，头 0–${H - 1}`;
     mode = mode == null ? "mean" : mode;
     if (mode !== "mean" && mode !== "zero") throw new Error(`knock_mode 只能是 "mean"（换成这个头的平均输出）或 "zero"（换成 0），不是 ${JSON.stringify(mode)}。`);
     const pairs = knock == null ? [] : knock;
     if (!Array.isArray(pairs)) throw new Error(`knock 要是 [层, 头] 的数组，例如 [[3, 3]]（${range}）。`);
-    const off = Array.from({ length: L }, () => new Array(H).fill(false));
+    const table = {};
     pairs.forEach((pair) => {
       const ok = Array.isArray(pair) && pair.length === 2 && pair.every(Number.isInteger);
       if (!ok || pair[0] < 0 || pair[0] >= L || pair[1] < 0 || pair[1] >= H) {
         throw new Error(`knock 里的 ${JSON.stringify(pair)} 不是一个头：每一项是 [层, 头] 两个整数，${range}。`);
       }
-      if (off[pair[0]][pair[1]]) throw new Error(`knock 里第 ${pair[0]} 层 · 头 ${pair[1]} 出现了两次：每个头只能去掉一次。`);
-      off[pair[0]][pair[1]] = true;
+      const [l, j] = pair;
+      if (table[l] && table[l][j]) throw new Error(`knock 里第 ${l} 层 · 头 ${j} 出现了两次：每个头只能去掉一次。`);
+      if (mode === "mean" && !model.headMeans) {
+        throw new Error("这份权重没有各个头的平均输出（head_means），不能用 \"mean\" 去掉头：请用 knock_mode \"zero\"。");
+      }
+      (table[l] = table[l] || {})[j] = mode === "mean" ? model.headMeans[l][j] : new Array(model.config.n_embd / H).fill(0);
     });
-    if (pairs.length && mode === "mean" && !model.headMeans) {
-      throw new Error("这份权重没有各个头的平均输出（head_means），不能用 \"mean\" 去掉头：请用 knock_mode \"zero\"。");
+    return table;
+  }
+
+  // y (n_head rows of head_size: one position's head outputs) with the heads the table removes from layer i replaced.
+  function knocked(y, i, table) {
+    const gone = table && table[i];
+    return gone ? y.map((row, j) => (gone[j] ? gone[j] : row)) : y;
+  }
+
+  // ---- the attention paths: LN₁(x) of layer i (rows) → { y: each position's head outputs, seen: what the path keeps }
+
+  // Every position at once (poet.run's path): each head's stages from AttnMath.selfAttention with the causal mask, on
+  // X = [h, 1] (the 1 carries c_attn's bias). seen: per head { X, Q, K, V, scores, scaled, masked, weights, output }.
+  function headSteps(model) {
+    return (h, i) => {
+      const X = h.map((r) => r.concat([1])), T = X.length;  // (T, C + 1)
+      const causal = Array.from({ length: T }, (_, a) => Array.from({ length: T }, (_, b) => b <= a));
+      const seen = model.heads[i].map((W) => M.selfAttention(X, W, { scale: true, temperature: 1 }, causal));
+      return { y: X.map((_, t) => seen.map((s) => s.output[t])), seen };
+    };
+  }
+
+  // A KV cache (gpt.Cache): per layer and head, the rows of X, K and V so far and each token's attention row (w, for the
+  // page); attend runs only the new token: q, k, v of its row (AttnMath.project), then scores, scale, softmax, attend
+  // over everything cached. seen: per head { weights (1, t + 1) }.
+  class Cache {
+    constructor(model) {
+      this.model = model;
+      this.heads = Array.from({ length: model.config.n_layer }, () =>
+        Array.from({ length: model.config.n_head }, () => ({ X: [], K: [], V: [], w: [] })));
     }
-    return { mode, off, pairs: pairs.map((p) => p.slice()) };
-  }
-  const INTACT = { mode: "mean", off: null, pairs: [] };
 
-  // What head j of layer l hands to c_proj at one position: its output row, or, knocked out, its mean or zeros.
-  function headOutput(model, knock, l, j, row) {
-    if (!knock.off || !knock.off[l][j]) return row;
-    return knock.mode === "zero" ? new Array(row.length).fill(0) : model.headMeans[l][j];
-  }
+    get length() { return this.heads[0][0].K.length; }
 
-  // The attention of every position at once (poet.run): each head's stages from AttnMath.selfAttention with the
-  // causal mask. X (T, C + 1) → per head { X, Q, K, V, scores, scaled, masked, weights, output }.
-  function allPositions(model, l, X) {
-    const T = X.length, causal = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => j <= i));
-    return model.heads[l].map((W) => M.selfAttention(X, W, { scale: true, temperature: 1 }, causal));
-  }
-
-  // A KV cache: per layer and head, the rows of X (LN₁ + the 1), K and V computed so far,
-  // and each token's attention row (w) as it was computed, for the page to show.
-  function newCache(model) {
-    const { n_layer, n_head } = model.config;
-    return Array.from({ length: n_layer }, () => Array.from({ length: n_head }, () => ({ X: [], K: [], V: [], w: [] })));
+    attend(h, i) {
+      const X = [h[0].concat([1])], hs = this.model.config.n_embd / this.model.config.n_head;  // (1, C + 1)
+      const seen = this.model.heads[i].map((W, j) => {
+        const c = this.heads[i][j];
+        c.X.push(X[0]);
+        c.K.push(M.project(X, W.Wk)[0]);
+        c.V.push(M.project(X, W.Wv)[0]);
+        const w = M.softmax(M.scale(M.scores(M.project(X, W.Wq), c.K), hs, 1));
+        c.w.push(w[0]);
+        return { weights: w, output: M.attend(w, c.V) };
+      });
+      return { y: [seen.map((s) => s.output[0])], seen };
+    }
   }
 
-  // The attention of one new token over the cache (poet.Poet._cached_steps): each head projects the new row
-  // (AttnMath.project), appends its K and V, then scores, scale, softmax, attend over everything cached.
-  // X (1, C + 1) → per head { weights (1, t + 1), output (1, head_size) }.
-  function cachedToken(cache) {
-    return (model, l, X) => model.heads[l].map((W, j) => {
-      const c = cache[l][j], hs = model.config.n_embd / model.config.n_head;
-      c.X.push(X[0]);
-      c.K.push(M.project(X, W.Wk)[0]);
-      c.V.push(M.project(X, W.Wv)[0]);
-      const w = M.softmax(M.scale(M.scores(M.project(X, W.Wq), c.K), hs, 1));
-      c.w.push(w[0]);
-      return { weights: w, output: M.attend(w, c.V) };
-    });
-  }
+  // ---- one block, whatever the path -------------------------------------------------
 
-  // One Transformer block, written once: x + c_proj(the heads side by side) with attend as its attention path
-  // (allPositions or cachedToken), knocked-out heads replaced; then + MLP(LN₂). Rows x (T, C) → { x, heads }.
-  function block(model, l, x, attend, knock) {
-    const p = model.p, pre = `transformer.h.${l}`;
-    const X = x.map((r) => ln(r, p, pre + ".ln_1").concat([1]));  // (T, C + 1): the 1 carries c_attn's bias
-    const heads = attend(model, l, X);
+  // x + c_proj(knocked(attend(LN₁(x)))), then + MLP(LN₂(x)), row by row; and what attend kept (gpt.block).
+  function block(model, x, i, attend, table) {
+    const p = model.p, pre = `transformer.h.${i}`;
+    const { y, seen } = attend(x.map((r) => ln(r, p, pre + ".ln_1")), i);
     const out = x.map((r, t) => {
-      const y = [].concat(...heads.map((s, j) => headOutput(model, knock, l, j, s.output[t])));  // (C,)
-      const r1 = add(r, lin(y, p, pre + ".attn.c_proj"));
+      const r1 = add(r, lin([].concat(...knocked(y[t], i, table)), p, pre + ".attn.c_proj"));  // heads side by side: (C,)
       return add(r1, mlp(ln(r1, p, pre + ".ln_2"), p, pre));
     });
-    return { x: out, heads };
+    return { x: out, seen };
   }
 
   // One new token through every layer, its K and V appended to the cache; the logits of what comes next.
-  function step(model, cache, id, knock = INTACT) {
-    let x = [embed(model, id, cache[0][0].K.length)];
-    for (let l = 0; l < model.config.n_layer; l++) x = block(model, l, x, cachedToken(cache), knock).x;
+  function step(model, cache, id, table) {
+    let x = [embed(model, id, cache.length)];
+    const attend = (h, i) => cache.attend(h, i);
+    for (let i = 0; i < model.config.n_layer; i++) x = block(model, x, i, attend, table).x;
     return logitsOf(model, x[0]);
   }
 
   // Every position of ids at once, no cache: every head's stages, and the logits of every position (all)
   // or of the last one only (what generation without a cache needs).
-  function forward(model, ids, all, knock = INTACT) {
+  function forward(model, ids, all, table) {
     let x = ids.map((id, t) => embed(model, id, t));
-    const heads = [];
-    for (let l = 0; l < model.config.n_layer; l++) {
-      const b = block(model, l, x, allPositions, knock);
-      heads.push(b.heads);
+    const heads = [], attend = headSteps(model);
+    for (let i = 0; i < model.config.n_layer; i++) {
+      const b = block(model, x, i, attend, table);
+      heads.push(b.seen);
       x = b.x;
     }
     return { heads, logits: (all ? x : x.slice(-1)).map((r) => logitsOf(model, r)) };
@@ -256,7 +266,7 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
 
   // poet.run: every head's stages and every position's next-token probabilities. opts: knock, knock_mode.
   function run(model, ids, opts = {}) {
-    const { heads, logits } = forward(model, ids, true, knockOf(model, opts.knock, opts.knock_mode));
+    const { heads, logits } = forward(model, ids, true, knockTable(model, opts.knock, opts.knock_mode));
     return { heads, probs: logits.map((l) => M.softmaxRow(l).w) };
   }
 
@@ -292,14 +302,14 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
   // drawn or the context is full. opts: seed, temperature, top_k (null: all), cache (false: rerun everything),
   // knock ([[layer, head], …]) and knock_mode ("mean" or "zero"), checked before anything is computed.
   function writer(model, prefixIds, opts) {
-    const knock = knockOf(model, opts.knock, opts.knock_mode);
-    const rng = mulberry32(opts.seed), ids = prefixIds.slice(), cache = newCache(model);
+    const knock = knockTable(model, opts.knock, opts.knock_mode);
+    const rng = mulberry32(opts.seed), ids = prefixIds.slice(), cache = new Cache(model);
     const topK = opts.top_k == null ? null : opts.top_k;
     let logits = null, rows = null, done = false;
     function read(news) {
       if (opts.cache) {
         news.forEach((id) => { logits = step(model, cache, id, knock); });
-        rows = cache.map((layer) => layer.map((c) => c.w[c.w.length - 1]));
+        rows = cache.heads.map((layer) => layer.map((c) => c.w[c.w.length - 1]));
       } else {
         const f = forward(model, ids, false, knock);
         logits = f.logits[0];
@@ -321,6 +331,6 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     };
   }
 
-  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, layerNorm, gelu, linear, mlp, headWeights, knockOf, block,
-           allPositions, cachedToken, newCache, step, forward, run, mulberry32, draw, writer };
+  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, layerNorm, gelu, linear, mlp, headWeights, knockTable, knocked,
+           headSteps, Cache, block, step, forward, run, mulberry32, draw, writer };
 })();

@@ -3,7 +3,7 @@
  *
  * Pure functions from plain data to HTML (the page's frame too); no state, no events
  * (poet_view.js owns both). A poem is { ids (with <s>), given (how many characters the
- * reader gave), steps, knock }, a step { id (the id drawn), t (the position read: its
+ * reader gave), steps, knock (poet_math.js's knockTable), opts }, a step { id (the id drawn), t (the position read: its
  * row in every head), top ([p, id] of the candidates), rows[layer][head] (that
  * position's attention row) }. Colours are stage_view.js's, as every weights table of
  * the book. window.AttnPoetSteps.

@@ -259,7 +259,7 @@
     redrawGrid() {
       if (!this.at) return;
       const poem = this.poems[this.at.which], step = poem.steps[this.at.k];
-      const removed = new Set(poem.knock.pairs.map((p) => p.join(",")));
+      const removed = new Set(poem.opts.knock.map((p) => p.join(",")));
       const reader = step.t === 0 ? "开始符 <s>" : `「${this.model.vocab[poem.ids[step.t]]}」`;
       this.el.gridLabel.textContent = `${reader}这一行：每一层、每个头里它看前面各字的注意力（点一个头看它的每一步；按「去掉」再写一次，比较两首诗）`;
       this.el.grid.innerHTML = St.gridHTML(this.data, H.labels(this.tokensUpTo(poem, step.t + 1)), step.rows, this.off, removed);
@@ -280,7 +280,7 @@
     openHead(layer, head, quiet) {
       const poem = this.poems[this.at.which], t = poem.steps[this.at.k].t, ids = poem.ids.slice(0, t + 1);
       const f = P.forward(this.model, ids, false, poem.knock), role = (this.data.roles[`${layer},${head}`] || []).join("、");
-      const removed = Boolean(poem.knock.off && poem.knock.off[layer][head]) && poem.knock.mode;
+      const removed = Boolean(poem.knock[layer] && poem.knock[layer][head]) && poem.opts.knock_mode;
       this.head = H.show(this.el.head, this.data, this.model, this.tokensUpTo(poem, t + 1), f, layer, head,
         { role, cached: poem.opts.cache, removed });
       if (!quiet) this.el.head.scrollIntoView({ block: "nearest" });
