@@ -417,9 +417,18 @@ def test_every_step_can_be_revisited_and_says_whose_row_it_is(page):
                 assert np.allclose(row_of(driver, layer, head), run.heads[layer][head].weights.to_numpy()[t, :t + 1], atol=0.006)
     driver.execute_script("document.querySelector('[data-attn-poet] [data-action=next]').click()")
     assert written(driver)["at"] == [str(n // 2 + 1)]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    stops = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [data-role=poem] .ap-ch')]"
+                                  ".filter((b) => b.tabIndex === 0).map((b) => b.dataset.step)")
+    assert stops == [str(n // 2 + 1)]  # one Tab stop in the poem: the step shown; ← → walk from it
+    driver.find_element(By.CSS_SELECTOR, "[data-attn-poet] .ap-ch.ap-at").send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT, Keys.ARROW_RIGHT)
+    assert written(driver)["at"] == [str(n // 2)]
+    assert driver.execute_script("return document.activeElement.dataset.step") == str(n // 2)
     driver.execute_script("document.querySelector('[data-attn-poet] [data-action=prev]').click();"
                           "document.querySelector('[data-attn-poet] [data-action=prev]').click()")
-    assert written(driver)["at"] == [str(n // 2 - 1)]
+    assert written(driver)["at"] == [str(n // 2 - 2)]
 
 
 def test_one_verse_per_line(page):

@@ -54,13 +54,14 @@ window.AttnPoetSteps = window.AttnPoetSteps || (function () {
       `<div class="ap-headview" data-role="head" hidden></div>`;
   }
 
-  // One character of a poem: given (the reader's), or written at step k (a button that opens it); a line break after
-  // a verse's punctuation. The end of the poem is a button too, drawn by CSS, so the poem's text is its characters only.
+  // One character of a poem: given (the reader's), or written at step k (a button that opens it; one Tab stop per
+  // poem, ← → move between them: poet_view.js); a line break after a verse's punctuation. The end of the poem is a
+  // button too, drawn by CSS, so the poem's text is its characters only.
   const lineBreak = (ch) => (VERSE_END.includes(ch) ? "<br>" : "");
   function charHTML(vocab, id, k) {
-    if (id === P.END) return `<button type="button" class="ap-ch ap-end" data-step="${k}" aria-label="第 ${k + 1} 步：写完" title="第 ${k + 1} 步：写完"></button>`;
+    if (id === P.END) return `<button type="button" class="ap-ch ap-end" data-step="${k}" tabindex="-1" aria-label="第 ${k + 1} 步：写完" title="第 ${k + 1} 步：写完"></button>`;
     const ch = vocab[id];
-    return `<button type="button" class="ap-ch ap-new-char" data-step="${k}" title="第 ${k + 1} 步：写「${esc(ch)}」">${esc(ch)}</button>${lineBreak(ch)}`;
+    return `<button type="button" class="ap-ch ap-new-char" data-step="${k}" tabindex="-1" title="第 ${k + 1} 步：写「${esc(ch)}」">${esc(ch)}</button>${lineBreak(ch)}`;
   }
   const givenHTML = (ch) => `<span class="ap-given">${esc(ch)}</span>${lineBreak(ch)}`;
 

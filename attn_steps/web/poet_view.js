@@ -249,6 +249,10 @@
       this.root.querySelectorAll(".ap-ch.ap-at").forEach((b) => b.classList.remove("ap-at"));
       const box = which === "twin" ? this.el.twin : this.el.poem, at = box.querySelector(`[data-step="${k}"]`);
       if (at) at.classList.add("ap-at");
+      [this.el.poem, this.el.twin].forEach((b) => {  // one Tab stop per poem: its step shown, else its last
+        const chars = b.querySelectorAll(".ap-ch"), stop = b.querySelector(".ap-at") || chars[chars.length - 1];
+        chars.forEach((c) => { c.tabIndex = c === stop ? 0 : -1; });
+      });
       this.redrawGrid();
       this.el.step.hidden = false;
       if (!this.el.head.hidden && this.head && !this.root.dataset.busy) this.openHead(this.head.layer, this.head.head, true);
