@@ -14,8 +14,9 @@ explorer (X → every stage again, in the reader's browser, with controls);
 tiles (the same numbers computed as real systems do: online softmax,
 FlashAttention-style tiles, a KV cache, and a widget stepping through the tiles);
 poet (a small character GPT trained on Tang poems, every head a Steps from
-self_attention), head_roles (what each of its heads does, as a score) and
-verse (a poem's form, and rhyme by the 平水韵 groups).
+self_attention; its network on arrays in gpt), head_roles (where each of its
+heads looks, as a score), knockouts (what each head does: what removing it
+costs) and verse (a poem's form, and rhyme by the 平水韵 groups).
 """
 
 from .attention import (
@@ -75,8 +76,10 @@ from .tile_widget import TileWidget, tile_widget
 from .poet import Poet, PoetConfig, PoetRun, load_poet
 from .verse import random_pair_rate, rhyme_groups, rhyme_pairs, rhyme_rate, rhymes, verse_form
 from .head_roles import head_roles
+from .knockouts import attention_at_slots, head_does, head_effects, head_table, knockout_poems
 from .poet_corpus import corpus_info, test_poems, training_log
-from .poet_plots import plot_block, plot_head_grid, plot_next_char, plot_training
+from .poet_plots import (plot_block, plot_head_grid, plot_next_char, plot_poem_attention, plot_rhyme_rates,
+                         plot_training)
 from .poet_web import poet_widget
 
 __all__ = [
@@ -150,6 +153,14 @@ __all__ = [
     "PoetConfig",
     "PoetRun",
     "head_roles",
+    # what removing a head costs (chapter 9: where a head looks is not what it does)
+    "head_effects",
+    "head_does",
+    "knockout_poems",
+    "attention_at_slots",
+    "head_table",
+    "plot_poem_attention",
+    "plot_rhyme_rates",
     "corpus_info",
     "test_poems",
     "training_log",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import checks
-from .embeddings import segment
+from .embeddings import segment as embedding_segment
 
 TARGET = "苹果"
 SENSES = ("水果", "品牌")  # label 0 and 1 of the readout
@@ -35,15 +35,17 @@ def apple_sentences() -> pd.DataFrame:
     return corpus
 
 
-def apple_tokens(text: str) -> list[str]:
+def apple_tokens(text: str, cut=None) -> list[str]:
     """The words of text with 苹果 always a token of its own: 苹果手机 -> 苹果 / 手机, 青苹果 -> 青 / 苹果.
 
     The segmenter fuses 苹果 with a neighbour in many sentences; splitting it
     out keeps the target token the same word everywhere and leaves the other
     piece (手机, 汁, 公司 ...) as a word the head can look at. The first
-    苹果 of the text is the target.
+    苹果 of the text is the target. cut: the segmenter (default the embedding's, spaCy's;
+    chapter 4's text field cuts with the book's own, see wordvecs.field_tokens).
     """
     text = checks.text(text)
+    segment = embedding_segment if cut is None else cut
     if TARGET not in text:
         raise ValueError(f"the sentence has no {TARGET}: the head classifies the word {TARGET}, got {text!r}")
     words = []
@@ -85,6 +87,6 @@ def check_corpus(corpus, name: str = "corpus") -> pd.DataFrame:
     return corpus
 
 
-def head_tokens(text: str) -> list[str]:
-    """The tokens the head reads: apple_tokens(text) without punctuation, which decides no sense."""
-    return [t for t in apple_tokens(text) if not all(unicodedata.category(ch).startswith("P") for ch in t)]
+def head_tokens(text: str, cut=None) -> list[str]:
+    """The tokens the head reads: apple_tokens(text, cut) without punctuation, which decides no sense."""
+    return [t for t in apple_tokens(text, cut) if not all(unicodedata.category(ch).startswith("P") for ch in t)]

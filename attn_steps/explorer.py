@@ -30,10 +30,12 @@ MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
 
 # Inlined in this order: the math, the stage renderer and navigator every widget shares, the controls,
-# the segmenter and word vectors a typed sentence needs, the downloads, the text field, then the view
-# that calls them (it starts every explorer on the page).
-SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_controls.js", "segmenter.js",
-           "wordvecs.js", "explorer_export.js", "explorer_stage0.js", "explorer_typing.js", "explorer_view.js")
+# the live checks of the softmax and the output, the segmenter and word vectors a typed sentence needs,
+# the downloads, the text field, the link (the view kept in the page's address), then the view that
+# calls them (it starts every explorer on the page).
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_controls.js", "explorer_checks.js",
+           "segmenter.js", "wordvecs.js", "explorer_export.js", "explorer_stage0.js", "explorer_typing.js",
+           "url_state.js", "explorer_link.js", "explorer_view.js")
 # Where the built site keeps the tables a typed sentence loads (_ext/site_tables.py writes them),
 # relative to the site's root; a page finds its root from Sphinx's data-content_root.
 TABLES = "_static/attn-tables/"
@@ -123,6 +125,7 @@ def explore(
     query=None,
     head=None,
     title: str = "注意力分步浏览器",
+    x_source: str | None = None,
 ) -> Explorer:
     """The step-through as an explorer you can touch: every stage, where each number comes from, what-if controls.
 
@@ -142,6 +145,8 @@ def explore(
     from embeddings; an X given by hand has no text field. head: chapter 4's
     trained head (ats.train_head, context=False); the typed sentence then goes
     through that head (its verdict and 苹果's attention row) instead of the strip.
+    x_source: where an X that is not an embedding comes from, in Chinese, for the page
+    to say (e.g. chapter 9: a layer's input after LayerNorm, with a column of ones).
     """
     mask = None
     if isinstance(source, str):
@@ -173,6 +178,9 @@ def explore(
         for key in ("seed", "std"):
             settings.pop(key)
     source_text = X.attrs.get("source")
+    if x_source is not None and (not isinstance(x_source, str) or not x_source.strip()):
+        raise TypeError(f"x_source must be a sentence (str) saying where X comes from, got {x_source!r}")
+    given = SOURCE_OF_GIVEN_X if x_source is None else x_source
     data = {
         "typing": _typing(source_text, x.shape[1], mask is not None, head),
         "title": title,
@@ -182,9 +190,9 @@ def explore(
         "settings": settings,
         "weights": fixed,
         "max_d_k": MAX_D_K,
-        "source": source_text or SOURCE_OF_GIVEN_X,
-        "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else SOURCE_OF_GIVEN_X,
-        "x_note": stages.STAGE["X"].note if source_text else "本页给出的输入，不是算出来的",
+        "source": source_text or given,
+        "source_short": SHORT_SOURCE.get(source_text, str(source_text)) if source_text else given,
+        "x_note": stages.STAGE["X"].note if source_text else (x_source or "本页给出的输入"),
         **stage_payload(),
         "intro": "指向任何一格，「这个数从哪里来」一栏会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
         "interval_ms": 1600,

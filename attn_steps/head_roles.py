@@ -148,3 +148,16 @@ def head_roles(poet, poems, untrained_seed: int = 0) -> pd.DataFrame:
     df = pd.DataFrame(records)
     df.attrs.update(poems=sum(len(r) for r in by_form.values()), skipped=skipped, roles=dict(ROLES))
     return df
+
+
+def named_roles(roles: pd.DataFrame, margin: float = CLEAR_MARGIN) -> dict[tuple[int, int], list[str]]:
+    """{(layer, head): the roles it looks like}: each role whose score is ≥ margin × both baselines, clearest first."""
+    need = {"role", "layer", "head", "score", "untrained", "uniform"}
+    if not hasattr(roles, "columns") or not need <= set(roles.columns):
+        raise TypeError("roles must be the DataFrame ats.head_roles(poet, poems) returns")
+    out: dict[tuple[int, int], list[tuple[float, str]]] = {}
+    for r in roles.itertuples():
+        floor = max(r.untrained, r.uniform)
+        if np.isfinite(r.score) and r.score > 0 and r.score >= margin * floor:
+            out.setdefault((int(r.layer), int(r.head)), []).append((-r.score / floor if floor > 0 else -np.inf, r.role))
+    return {k: [role for _, role in sorted(v)] for k, v in out.items()}

@@ -35,6 +35,7 @@ import pandas as pd
 
 from . import checks
 from . import gpt
+from .gpt import one_blas_thread
 from .attention import self_attention, stable_softmax
 from .embeddings import unique_labels
 from .poet_sampling import END, NEVER_SAMPLED, PAD, START, UNK, draw, mulberry32  # noqa: F401 (poet.END etc. for callers)
@@ -183,6 +184,7 @@ class Poet:
             table.setdefault(layer, {})[head] = value
         return table
 
+    @one_blas_thread
     def mean_head_outputs(self, poems) -> np.ndarray:
         """Each head's output before c_proj, averaged over every position of the poems (<s> and each character):
         (n_layer, n_head, head_size). The tool that stores the weights records it in model.json as head_means."""
@@ -202,6 +204,7 @@ class Poet:
 
     # -- the model ---------------------------------------------------------------
 
+    @one_blas_thread
     def run(self, text: str, knock=(), knock_mode: str = "mean") -> PoetRun:
         """Every head of every layer as ats.Steps (from `self_attention`, causal), and the next-character probabilities.
 
@@ -228,6 +231,7 @@ class Poet:
                              columns=pd.Index(self.vocab, name="next"))
         return PoetRun(text, labels, tuple(heads), probs)
 
+    @one_blas_thread
     def forward(self, ids_batch, logits: bool = True, knock=(), knock_mode: str = "mean"):
         """gpt.model on rows of ids (equal lengths): logits (B, T, vocab) and each layer's weights (B, nh, T, T)."""
         table = self.knock_table(knock, knock_mode)
@@ -267,6 +271,7 @@ class Poet:
             logits, _ = gpt.model(ids[:, :-1], self._params, self.config.n_layer, self.config.n_head, True, table)
             yield order, self._target_logp(logits, ids)
 
+    @one_blas_thread
     def loss(self, poems, knock=(), knock_mode: str = "mean") -> float:
         """Mean nats per predicted token over the poems: every character and the end token </s>, each from what came before."""
         table = self.knock_table(knock, knock_mode)
@@ -276,6 +281,7 @@ class Poet:
             count += logp.size
         return float(total / count)
 
+    @one_blas_thread
     def token_logp(self, poems, knock=(), knock_mode: str = "mean") -> list[np.ndarray]:
         """Per poem, log p of each predicted token (its characters, then </s>): len(poem) + 1 numbers."""
         table = self.knock_table(knock, knock_mode)
@@ -284,6 +290,7 @@ class Poet:
             out.update(zip(order, logp))
         return [out[n] for n in range(len(out))]
 
+    @one_blas_thread
     def knockout_logp(self, poems, heads, knock_mode: str = "mean") -> dict:
         """{None: nothing removed, (layer, head): that head alone removed}: `token_logp` of each, per poem.
 
@@ -319,6 +326,7 @@ class Poet:
         """
         return self.generate_many(prefix, [seed], temperature, top_k, cache, knock, knock_mode)[0]
 
+    @one_blas_thread
     def generate_many(self, prefix: str = "", seeds=(0,), temperature: float = 0.8, top_k: int | None = 20,
                       cache: bool = True, knock=(), knock_mode: str = "mean") -> list[str]:
         """`generate` for each seed, the poems written side by side (one batch through the model: faster for many)."""

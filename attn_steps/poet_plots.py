@@ -16,6 +16,7 @@ from . import checks
 from .fonts import use_cjk_font
 from .plotting import PROB_CMAP, heatmap
 
+FEW_PAIRS = 20  # fewer judged rhyme pairs than this: a rate says nothing
 ATTENTION_FILL, MLP_FILL, NORM_FILL, IO_FILL = "#fde7c7", "#d8ecd3", "#e6e1f5", "#dbe9f6"
 
 
@@ -83,30 +84,31 @@ def plot_head_grid(heads, title: str | None = None, stage: str = "weights") -> F
     """One stage (default: the softmax weights) of every head of every layer: a grid, layers down, heads across.
 
     heads: a list of layers, each a list of ats.Steps (run.heads). No values in the cells (a 30×30 grid of
-    numbers is unreadable at this size); one shared colour bar from 0 to 1.
+    numbers is unreadable at this size): the characters label the grid's left column (queries) and bottom
+    row (keys); one shared colour bar from 0 to 1.
     """
     use_cjk_font()
     if not heads or not all(isinstance(layer, (list, tuple)) and layer for layer in heads):
         raise ValueError("heads must be a list of layers, each a non-empty list of ats.Steps (run.heads)")
     n_layer, n_head = len(heads), len(heads[0])
     n = heads[0][0].stages()[stage].shape[0]
-    side = min(3.0, max(1.9, 0.09 * n + 0.9))
-    fig, axes = plt.subplots(n_layer, n_head, figsize=(n_head * side + 1.0, n_layer * side + 0.8),
+    side = min(3.4, max(2.2, 0.1 * n + 0.9))
+    fig, axes = plt.subplots(n_layer, n_head, figsize=(n_head * side + 1.4, n_layer * side + 1.0),
                              layout="constrained", squeeze=False)
     for layer, row in enumerate(heads):
         for head, steps in enumerate(row):
             ax = axes[layer, head]
             df = steps.stages()[stage]
             heatmap(df, ax=ax, title=f"第 {layer} 层 · 头 {head}", annotate=False, colorbar=False, fontsize=7)
-            ax.set_xlabel("")
-            ax.set_ylabel("")
-            if n > 16:  # every character as a tick would be a black smear at this size
-                ax.set_xticks([])
-                ax.set_yticks([])
+            ax.title.set_fontsize(12)
+            ax.set_xlabel("键（被看的字）" if layer == n_layer - 1 else "", fontsize=9)
+            ax.set_ylabel("查询（正在读的字）" if head == 0 else "", fontsize=9)
+            # the characters once, on the grid's outer edges: left column (queries) and bottom row (keys)
+            ax.tick_params(length=0, pad=1, labelbottom=layer == n_layer - 1, labelleft=head == 0)
     fig.colorbar(plt.cm.ScalarMappable(cmap=PROB_CMAP, norm=plt.Normalize(0, 1)), ax=axes, shrink=0.6,
                  label="注意力权重")
     if title:
-        fig.suptitle(title, fontsize=12)
+        fig.suptitle(title, fontsize=15)
     return fig
 
 
@@ -146,4 +148,82 @@ def plot_next_char(probs: pd.Series, chosen: str | None = None, k: int = 10, tit
     ax.set_ylim(0, min(1.0, top.max() * 1.25))
     if title:
         ax.set_title(title, fontsize=11)
+    return fig
+
+
+def plot_poem_attention(poem: str, row: pd.Series, query: int, title: str | None = None) -> Figure:
+    """One head's attention from one position, drawn on the poem itself: a line of verse per row, each character
+    shaded by the weight the query puts on it (value written under it), <s> apart, the query's character outlined
+    in red, the characters after it (which a causal head cannot see) hatched.
+
+    row: that query's row of the head's softmax weights (run.heads[l][h].weights.iloc[query]), keys <s> then
+    the poem's characters; query: the row's position (0 is <s>; position k + 1 holds character k and writes k + 1).
+    """
+    use_cjk_font()
+    if not isinstance(row, pd.Series) or len(row) != len(poem) + 1:
+        raise ValueError(f"row must be a Series of len(poem) + 1 = {len(poem) + 1} weights (<s> and each character)")
+    query = checks.positive_int(query, "query") if query else 0
+    if query > len(poem):
+        raise ValueError(f"query must be a position from 0 to {len(poem)}, got {query}")
+    L = poem.index("，") if "，" in poem else len(poem)
+    lines = [poem[i:i + L + 1] for i in range(0, len(poem), L + 1)]
+    w = row.to_numpy(dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(0.62 * (L + 3) + 0.8, 0.62 * len(lines) + 1.2), layout="constrained")
+    cmap = plt.get_cmap(PROB_CMAP)
+
+    def cell(x, y, text, k):
+        seen = k <= query  # causal: the query cannot see the characters after it
+        ax.add_patch(plt.Rectangle((x - 0.45, y - 0.45), 0.9, 0.9, facecolor=cmap(w[k]) if seen else "#f6f8fa",
+                                   hatch=None if seen else "///", edgecolor="#cf222e" if k == query else "#d0d7de",
+                                   linewidth=2.4 if k == query else 0.6))
+        dark = seen and w[k] > 0.55
+        ax.text(x, y + 0.08, text, ha="center", va="center", fontsize=15,
+                color="white" if dark else ("#24292f" if seen else "#8c959f"))
+        ax.text(x, y - 0.3, f"{w[k]:.2f}" if seen else "看不到", ha="center", va="center", fontsize=7,
+                color="white" if dark else "#57606a")
+
+    cell(0, 0, "<s>", 0)
+    for j, line in enumerate(lines):
+        for i, ch in enumerate(line):
+            cell(i + 2, -j, ch, j * (L + 1) + i + 1)
+    ax.set_xlim(-0.6, L + 2.6)
+    ax.set_ylim(-len(lines) + 0.4, 0.6)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    fig.colorbar(plt.cm.ScalarMappable(cmap=PROB_CMAP, norm=plt.Normalize(0, 1)), ax=ax, shrink=0.8,
+                 label="注意力权重")
+    if title:
+        ax.set_title(title, fontsize=12)
+    return fig
+
+
+def plot_rhyme_rates(samples: pd.DataFrame, random_rate: float) -> Figure:
+    """The rhyme rate of poems written intact, with each head removed (one bar per head) and of random pairs of line
+    ends: samples is ats.knockout_poems' table. Each bar is labelled with its rate and its pairs; a head whose removal
+    leaves fewer than FEW_PAIRS judged pairs gets no bar but a note (its poems lost their form)."""
+    use_cjk_font()
+    need = {"layer", "head", "rhyme_rate", "rhymed", "pairs", "intact_rhyme_rate", "intact_rhymed", "intact_pairs"}
+    if not isinstance(samples, pd.DataFrame) or not need <= set(samples.columns):
+        raise TypeError("samples must be the DataFrame ats.knockout_poems(poet) returns")
+    first = samples.iloc[0]
+    labels = ["不拿掉任何头"] + [f"拿掉第 {r.layer} 层 · 头 {r.head}" for r in samples.itertuples()] + ["随机两行的末字"]
+    rates = [first["intact_rhyme_rate"], *samples["rhyme_rate"], random_rate]
+    notes = [f"{int(first['intact_rhymed'])}/{int(first['intact_pairs'])}"] + \
+            [f"{int(r.rhymed)}/{int(r.pairs)}" for r in samples.itertuples()] + [""]
+    few = [False] + [r.pairs < FEW_PAIRS for r in samples.itertuples()] + [False]
+    colours = ["#1a7f37"] + ["#cf222e" if r < first["intact_rhyme_rate"] / 2 else "#0969da"
+                             for r in samples["rhyme_rate"]] + ["#8c959f"]
+    fig, ax = plt.subplots(figsize=(7.6, 0.3 * len(rates) + 1.3), layout="constrained")
+    y = np.arange(len(rates))[::-1]
+    for yi, rate, colour, thin, note, r in zip(y, rates, colours, few, notes, [None, *samples.itertuples(), None]):
+        if thin:  # too few poems of correct form to speak of rhyme: no bar, say why
+            ax.text(0.01, yi, f"只有 {r.of_form}/{r.poems} 首格式正确、{r.pairs} 对可判：不谈押韵", va="center",
+                    fontsize=8, color="#cf222e")
+            continue
+        ax.barh(yi, rate, color=colour)
+        ax.text(rate + 0.01, yi, f"{rate:.2f}" + (f"（{note} 对押韵）" if note else ""), va="center", fontsize=8)
+    ax.set_yticks(y, labels, fontsize=9)
+    ax.set_xlim(0, 1.25)
+    ax.set_xlabel("押韵的比例（相邻偶数行末字同属一个平水韵部）")
+    ax.grid(axis="x", alpha=0.3)
     return fig

@@ -23,7 +23,7 @@ PEAK_MARGIN = 0.05
 ENTROPY_MARGIN = 0.25  # bits
 SATURATED = 0.9  # a mean peak above this is "nearly one-hot"
 
-COLUMNS = {"peak": "每行最大权重（平均）", "entropy": "熵（比特，平均）", "words": "相当于平分给几个词"}
+COLUMNS = {"peak": "每行最大权重（平均）", "entropy": "熵（比特，平均）", "words": "2^熵 的平均（相当于平分给几个词）"}
 
 
 def row_peak(weights) -> pd.Series:
@@ -63,13 +63,20 @@ def _listed(values, fmt: str) -> str:
 
 
 def describe_one(name: str, row: pd.Series) -> str:
-    """One panel in words: the peak and entropy, and what they mean."""
+    """One panel in words: the peak and entropy, and what they mean.
+
+    "相当于平分给约 N 个词" is the mean over rows of 2**H (the table's words column), which
+    is never less than 2**(mean H) (2**H is convex): the sentence names both, so a reader
+    who raises 2 to the mean entropy is not left with a number that seems wrong.
+    """
     numbers = f"「{name}」每行最大权重的平均是 {row['peak']:.2f}，平均熵 {row['entropy']:.2f} 比特"
+    which = (f"：逐行算 2^H 再取平均；2 的平均熵次方是 2^{row['entropy']:.2f} ≈ {2.0 ** row['entropy']:.1f}，"
+             "各行分散的程度不同时总小一些")
     if row["words"] >= 3:
-        return numbers + f"：每个词的注意力分给了好几个词（相当于平分给约 {row['words']:.1f} 个词）。"
+        return numbers + f"：每个词的注意力分给了好几个词（相当于平分给约 {row['words']:.1f} 个词{which}）。"
     if row["words"] <= 1.5:
         return numbers + "：几乎每一行的权重都落在一个词上。"
-    return numbers + f"：注意力主要落在一两个词上（相当于平分给约 {row['words']:.1f} 个词）。"
+    return numbers + f"：注意力主要落在一两个词上（相当于平分给约 {row['words']:.1f} 个词{which}）。"
 
 
 def describe(table: pd.DataFrame) -> str:

@@ -4,7 +4,9 @@
 HTML holds Q, K and V (projected here, in Python) as JSON and a small
 JavaScript file (attn_steps/web/tiles.js, inlined) that runs the tiled loop of
 tiles.py and shows, tile by tile, the score grid and every query row's m, l
-and unnormalised O. No kernel, server or network once the HTML exists.
+and unnormalised O; after the last tile, the output O / l beside plain attention
+(attention.py, computed here) and their largest difference. No kernel, server or
+network once the HTML exists.
 """
 
 from __future__ import annotations
@@ -14,12 +16,16 @@ import itertools
 import json
 
 from . import checks
-from .attention import Weights, fitted, project
+from .attention import Weights, fitted, project, self_attention
 from .embeddings import SHORT_SOURCE
 from .explorer import WEB, Widget
 from .tiles import blocks
 
 MAX_TOKENS = 24  # a wider grid of numbers no longer fits a page
+# The legend names each kind of cell by its role, beside a swatch drawn with the grid's own class:
+# the colours differ between the light and the dark theme, a role does not.
+LEGEND = (("at-done", "已经算过的块"), ("at-now", "刚算的块（右表里这样标出的行，是它改变的行）"),
+          ("at-wait", "还没算"), ("at-skip", "整块被遮挡，跳过不算"))
 _ids = itertools.count(1)
 
 
@@ -46,8 +52,10 @@ def tile_widget(X, W: Weights, block_q: int = 3, block_k: int = 3, causal: bool 
         "block_q": int(block_q), "block_k": int(block_k), "causal": causal,
         "note": (f"{SHORT_SOURCE.get(source, source)}；" if source else "")
         + f"查询块 {int(block_q)} 行，键块 {int(block_k)} 列" + ("，因果遮挡" if causal else "") + "。",
-        "legend": "浅蓝：已经算过的块；黄色：刚算的块（右边黄色的行是它改变的行）；浅灰：还没算；灰色斜纹：整块被遮挡，跳过不算。"
-                  "c = exp(m旧 − m新)：这一行的最大值变大时小于 1，没变时是 1；—：还没有以前的和要缩放。",
+        "legend": [list(item) for item in LEGEND],
+        "legend_note": "c = exp(m旧 − m新)：这一行的最大值变大时小于 1，没变时是 1；—：还没有以前的和要缩放。",
+        # Plain attention (one softmax over whole rows), for the exactness check after the last tile.
+        "plain": _rows(self_attention(X, W, causal=causal).output),
     }
     return TileWidget(_html(data), data)
 

@@ -56,8 +56,11 @@ class Encoded:
 
 
 def encode(texts, dim: int, context: bool, self_attend: bool, senses=None, chars: bool = True) -> Encoded:
-    """Sentences -> Encoded: tokens with 苹果 split out, vectors, the mask and the labels."""
-    token_lists = [head_tokens(t) for t in texts]
+    """Sentences (or their tokens, already cut: wordvecs.field_tokens) -> Encoded: tokens with 苹果 split out,
+    vectors, the mask and the labels."""
+    token_lists = [head_tokens(t) if isinstance(t, str) else checks.words(t) for t in texts]
+    if not all(TARGET in t for t in token_lists):
+        raise ValueError(f"every sentence's tokens need {TARGET}, the word the head classifies")
     n = max(len(t) for t in token_lists)
     rows = [features(tokens, dim, context, chars).to_numpy() for tokens in token_lists]  # (n_i, d) each
     X = np.zeros((len(token_lists), n, rows[0].shape[1]))  # (B, n, d)
@@ -248,10 +251,10 @@ class TrainedHead:
         s = self.settings
         return encode(texts, s["dim"], s["context"], s["self_attend"], chars=s["chars"])
 
-    def predict(self, text: str) -> tuple[str, float]:
-        """('品牌', 0.97): the sense of the text's first 苹果 and the head's probability for it."""
-        if not isinstance(text, str):
-            raise TypeError(f"predict takes a sentence (str), got {type(text).__name__}")
+    def predict(self, text) -> tuple[str, float]:
+        """('品牌', 0.97): the sense of the first 苹果 of text (a sentence, or its tokens) and the head's p for it."""
+        if not isinstance(text, (str, list, tuple)):
+            raise TypeError(f"predict takes a sentence (str) or its tokens (a list), got {type(text).__name__}")
         p = float(forward(self.params, self._encode([text])).prob[0])
         return (SENSES[1], p) if p > 0.5 else (SENSES[0], 1 - p)
 

@@ -30,7 +30,7 @@ import pandas as pd
 from . import checks
 from .embeddings import REAL_SOURCE, STAND_IN_SOURCE, WIDTH, pipeline, unique_labels, use_trained_model, with_characters
 from .layers import layer_norm
-from .segmenter import pack_words, unpack_words
+from .segmenter import cut, pack_words, unpack_words
 
 LEVELS = 32767  # symmetric int16: −32767..32767, so 0 stays exactly 0
 VECTOR_WORDS = 8_000  # words with a row of their own; tools/make_segmenter_dict.py prints what it costs
@@ -239,3 +239,41 @@ def deciding_word(reading: pd.DataFrame, sense: str, senses) -> str | None:
     """
     toward = reading["weight_x_vote"] * (1 if sense == senses[1] else -1)
     return str(toward.idxmax()) if toward.max() > 0 else None
+
+
+def field_tokens(text: str, d) -> list[str]:
+    """The tokens chapter 4's text field gives the head for text, as explorer_typing.js makes them.
+
+    The book's segmenter with the site's dictionary d (segmenter.cut, not spaCy's), 苹果 split
+    out and punctuation dropped as training.head_tokens does (appleTokens), then a word the
+    site's table lacks split into its characters when it has them all, and a character it
+    lacks left out (lookupable).
+    """
+    from .corpus import head_tokens
+
+    known = set(table_tokens(vector_words(d)))
+    tokens = []
+    for word in head_tokens(text, cut=lambda t: cut(t, d)):
+        if word in known:
+            tokens.append(word)
+        elif len(word) > 1 and all(c in known for c in word):
+            tokens += list(word)
+        else:
+            tokens += [c for c in word if c in known]
+    return tokens
+
+
+def both_cuts(head, texts, d) -> pd.DataFrame:
+    """Chapter 4 §7: each sentence as the page reads it (spaCy's cut) and as the site's text field does
+    (field_tokens), with the head's verdict on each. Same head, same per-word vectors: only the cut differs
+    (and the field's 16-bit tables, which move p by less than 0.002)."""
+    from .corpus import head_tokens
+
+    rows = {}
+    for text in texts:
+        page, field = head_tokens(text), field_tokens(text, d)
+        (page_sense, page_p), (field_sense, field_p) = head.predict(text), head.predict(field)
+        rows[text] = {"本页切成": " / ".join(page), "本页的判断": page_sense, "本页的概率": page_p,
+                      "输入框切成": " / ".join(field), "输入框的判断": field_sense, "输入框的概率": field_p,
+                      "切法相同": page == field}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("句子")

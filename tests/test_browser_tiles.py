@@ -7,6 +7,7 @@ harness means changing this one place.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -111,3 +112,67 @@ def test_screenshot_of_the_widget(page):
     page.execute_script("arguments[0].scrollIntoView()", root)
     assert page.execute_script("return document.documentElement.scrollWidth") <= 1281
     root.screenshot(str(SCREENSHOTS / "08_tiles-widget.png"))
+
+
+COLOUR_NAMES = ("浅蓝", "黄色", "浅灰", "灰色", "蓝", "黄", "灰")
+PAINT = """const s = getComputedStyle(arguments[0]); return [s.backgroundColor, s.backgroundImage];"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_the_legend_names_roles_beside_swatches_painted_as_the_grid_in_either_theme(page, theme):
+    """If this broke, the legend would name light-theme colours (浅蓝 / 黄色 / 浅灰) in dark mode, where the
+    blocks are navy, brown and dark grey (issue 30), or show a swatch the grid's cells do not match."""
+    page.execute_script("document.documentElement.dataset.theme = arguments[0]; document.documentElement.dataset.mode = arguments[0]", theme)
+    try:
+        go(page, 2)  # done, now, waiting and skipped cells all on the grid
+        root = widget(page)
+        legend = root.find_element(By.CSS_SELECTOR, '[data-role="legend"]')
+        assert not any(name in legend.text for name in COLOUR_NAMES), legend.text
+        swatches = legend.find_elements(By.CSS_SELECTOR, "[data-swatch]")
+        assert [s.get_attribute("data-swatch") for s in swatches] == ["at-done", "at-now", "at-wait", "at-skip"]
+        paints = set()
+        for swatch in swatches:
+            cls = swatch.get_attribute("data-swatch")
+            cell = root.find_element(By.CSS_SELECTOR, f'[data-role="grid"] td.{cls}')
+            assert page.execute_script(PAINT, swatch) == page.execute_script(PAINT, cell), (theme, cls)
+            paints.add(tuple(page.execute_script(PAINT, swatch)))
+        assert len(paints) == 4, paints  # four roles, four different paints
+        page.execute_script("arguments[0].scrollIntoView()", root)
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        root.screenshot(str(SCREENSHOTS / f"08_tiles-legend-{theme}.png"))
+    finally:
+        page.execute_script("document.documentElement.dataset.theme = 'light'; document.documentElement.dataset.mode = 'light'")
+
+
+def test_after_the_last_tile_the_output_and_its_gap_to_plain_attention_are_shown(page, expected):
+    """If this broke, 全部算完 would stop at "输出 = O / l" and the reader would never see the output, nor that
+    tiling is exact (issue 30): the shown output is numpy's, the shown gap is the largest one, and small."""
+    root = widget(page)
+    go(page, 5)
+    assert not root.find_element(By.CSS_SELECTOR, '[data-role="output"]').is_displayed()
+    last = root.find_element(By.CSS_SELECTOR, '[data-go="last"]')
+    page.execute_script("arguments[0].scrollIntoView({block: 'center'})", last)
+    last.click()
+    state = page.execute_script("return arguments[0].attnTiles.state()", root)
+    box = root.find_element(By.CSS_SELECTOR, '[data-role="output"]')
+    assert box.is_displayed()
+    plain = expected.steps.output.to_numpy()  # ats.self_attention's output: no tiles
+    gap = float(np.abs(np.array(state["output"]) - plain).max())
+    assert state["difference"] == pytest.approx(gap, rel=1e-9, abs=1e-300) and gap < 1e-12
+    shown = [[float(td.text.replace("−", "-")) for td in tr.find_elements(By.TAG_NAME, "td")]
+             for tr in box.find_elements(By.CSS_SELECTOR, "tr")[1:]]
+    np.testing.assert_allclose(shown, plain, rtol=0, atol=5e-4 + 1e-12)
+    said = box.find_element(By.CSS_SELECTOR, '[data-role="difference"]').text
+    mantissa, exponent = f"{state['difference']:.1e}".split("e")  # as JavaScript's toExponential(1) writes it
+    assert f"逐格最大相差 {mantissa}e{int(exponent):+d}" in said, said
+    page.execute_script("arguments[0].scrollIntoView()", root)
+    root.screenshot(str(SCREENSHOTS / "08_tiles-output.png"))
+
+
+def test_no_cell_shows_a_signed_zero(page, expected):
+    """If this broke, a score such as −0.04 would read "−0.0" (issue 30): a sign on a zero."""
+    root = widget(page)
+    for k in range(len(expected.tiles) + 1):
+        go(page, k)
+        texts = [td.text for td in root.find_elements(By.CSS_SELECTOR, "td")]
+        assert not [t for t in texts if re.fullmatch(r"−0\.0+", t)], (k, texts)

@@ -194,6 +194,18 @@ def test_intro_shows_the_pipeline_figure():
     assert imgs[0].get("alt"), "the overview figure needs alt text"
 
 
+def test_the_pipeline_figure_opens_full_size_on_click():
+    """If this broke, a reader on a phone (where the figure scrolls in its box) or at 1280 px (where it
+    is shrunk to the column) could no longer click it to see it at full size (issue 30)."""
+    imgs = [img for img in article(page("book/intro")).find_all("img") if img.get("src", "").endswith("pipeline.png")]
+    link = imgs[0].find_parent("a")
+    assert link is not None and link.get("href"), "the pipeline figure is not a link to its full-size image"
+    target = local_file("book/intro", link["href"])
+    assert target.is_file() and target == local_file("book/intro", imgs[0]["src"]), "the link opens another file"
+    with Image.open(target) as im:
+        assert im.size[0] >= 800  # full size: wider than the ~650 px text column shows it
+
+
 def test_intro_links_every_chapter():
     """If this broke, the chapter list on the first page would point to a page that does not
     exist or leave a chapter out."""

@@ -76,3 +76,18 @@ def test_the_settings_reading_says_only_what_the_table_shows():
     table.loc[("两处", "缩放")] = 0.72
     bullets = spread.describe_settings(table, "原博客", ["W 小", "X 归一"], "两处", d_k=6)
     assert "只改一处不够" not in bullets[1] and "相差不到" in bullets[1]
+
+
+def test_the_words_count_says_it_is_the_mean_of_2_to_the_h_and_gives_2_to_the_mean_h():
+    """If this broke, chapter 2 would print "平分给约 5.1 个词" beside a mean entropy of 2.29 bits
+    (2^2.29 ≈ 4.9) without saying which mean the 5.1 is, and a reader checking it would find it wrong."""
+    mixed = pd.DataFrame([[1, 0, 0, 0], [0.25] * 4, [0.25] * 4, [0.5, 0.5, 0, 0]], index=list("abcd"), columns=list("abcd"))
+    table = spread.spread({"混合": mixed})
+    row = table.iloc[0]
+    np.testing.assert_allclose(row["words"], (1 + 4 + 4 + 2) / 4)  # the mean of 2^H, row by row
+    np.testing.assert_allclose(row["entropy"], (0 + 2 + 2 + 1) / 4)
+    assert 2 ** row["entropy"] < row["words"] - 0.1  # the two means differ here
+    text = spread.describe_one("混合", row)
+    assert f"约 {row['words']:.1f} 个词" in text and "逐行算 2^H 再取平均" in text
+    assert f"2^{row['entropy']:.2f} ≈ {2 ** row['entropy']:.1f}" in text
+    assert "2^熵 的平均" in spread.COLUMNS["words"]

@@ -238,6 +238,8 @@ def test_the_widget_is_one_self_contained_block_of_html(X, W):
     assert w.data["tokens"] == list(X.index) and w.data["block_k"] == 2 and w.data["causal"] is True
     np.testing.assert_array_equal(np.array(w.data["Q"]), X.to_numpy() @ W.Wq)
     assert "Error:" not in w.html and "Warning:" not in w.html  # the site check would read them as failures
+    np.testing.assert_allclose(np.array(w.data["plain"]), ats.self_attention(X, W, causal=True).output.to_numpy(), rtol=0, atol=0)
+    assert [cls for cls, _ in w.data["legend"]] == ["at-done", "at-now", "at-wait", "at-skip"]  # roles; colours are the CSS's
     with pytest.raises(ValueError, match="block_q must be between 1 and 8"):
         ats.tile_widget(X, W, block_q=9)
     with pytest.raises(ValueError, match="at most 24 tokens"):

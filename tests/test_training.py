@@ -137,6 +137,18 @@ def test_predict_returns_the_sense_and_its_probability(head):
     assert p == pytest.approx(p_brand if sense == "品牌" else 1 - p_brand)
 
 
+def test_predict_reads_a_sentence_already_cut(head):
+    """Chapter 4 reads its §7 sentences as the site's text field cuts them (wordvecs.field_tokens): the same
+    tokens must give head.predict's verdict on the text, other tokens their own, and no 苹果 a clear error."""
+    text = "外公捎来两箱苹果"
+    assert head.predict(corpus_module.head_tokens(text)) == head.predict(text)
+    assert head.predict(["外", "公", "捎", "来", "两", "箱", "苹果"]) != head.predict(text)
+    with pytest.raises(ValueError, match="苹果"):
+        head.predict(["外公", "两箱"])
+    with pytest.raises(TypeError, match="tokens"):
+        head.predict(42)
+
+
 def test_untrained_head_predicts_one_half(head):
     before = head.untrained()
     assert before.predict(TEXT1)[1] == 0.5

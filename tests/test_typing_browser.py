@@ -394,3 +394,52 @@ def test_a_rare_typed_character_is_drawn_with_the_rest_of_the_font_and_exported_
 
 
 FONT_NOTE = "const n = arguments[0].querySelector('[data-role=font-note]'); return n ? n.textContent : '';"
+
+
+def test_a_repeated_missing_word_is_named_once_and_a_traditional_character_gets_a_hint(driver, base):
+    """If this broke, a sentence with a word twice would list it twice (「散步」「散步」), and 國 would be
+    refused with no word that the tables hold simplified characters only (issue 30)."""
+    for page in (CHAPTER2, CHAPTER4):
+        root = open_explorer(driver, base, page)
+        typed = driver.execute_async_script(TYPE, root, "我和苹果散步，散步真好", "book")
+        assert typed["split"].count("散步") == 2, typed  # the table lacks 散步: it is split, twice
+        said = driver.execute_script(MESSAGE, root)
+        assert said.count("「散步」") == 1, said
+        typed = driver.execute_async_script(TYPE, root, "我爱中國的苹果，中國很大", "book")
+        assert typed["missing"].count("國") == 2, typed
+        said = driver.execute_script(MESSAGE, root)
+        assert said.count("「國」") == 1 and "如果这是繁体字，请换成简体再输入" in said, said
+        typed = driver.execute_async_script(TYPE, root, "我爱苹果🍎", "book")
+        assert "繁体字" not in driver.execute_script(MESSAGE, root)  # an emoji is no traditional character
+    assert browser.console_errors(driver) == []
+
+
+def test_chapter_4s_own_sentences_read_in_its_field_as_the_page_says(driver, base, tables):
+    """If this broke, chapter 4's §7 would give one verdict for a sentence and its own text field another,
+    with no word why (issue 30: 外公捎来两箱苹果, 品牌 0.73 on the page, 0.99 in the field): the page's table
+    shows each sentence as the field reads it, and the field must read it so."""
+    d = tables[0]
+    head, _ = head_and_table()
+    root = open_explorer(driver, base, CHAPTER4)
+    tables_on_page = [t for t in driver.find_elements(By.CSS_SELECTOR, "table") if "输入框切成" in t.text]
+    assert len(tables_on_page) == 1, "chapter 4 should show its sentences both ways in one table"
+    header = [th.text for th in tables_on_page[0].find_elements(By.CSS_SELECTOR, "thead tr:first-child th")]
+    rows = tables_on_page[0].find_elements(By.CSS_SELECTOR, "tbody tr")
+    assert len(rows) == 2
+    differ = 0
+    for tr in rows:
+        text = tr.find_element(By.CSS_SELECTOR, "th").text
+        cells = dict(zip(header[1:], [td.text for td in tr.find_elements(By.CSS_SELECTOR, "td")]))
+        typed = driver.execute_async_script(TYPE, root, text, "book")
+        assert typed["tokens"] == wv.field_tokens(text, d) == cells["输入框切成"].split(" / "), text
+        assert cells["本页切成"].split(" / ") == head_tokens(text)
+        sense, p = head.predict(typed["tokens"])
+        assert typed["verdict"]["sense"] == sense == cells["输入框的判断"], text
+        assert abs(typed["verdict"]["p"] - p) < 2e-3 and abs(float(cells["输入框的概率"]) - p) <= 0.005 + 1e-9, text
+        assert (cells["本页的判断"], float(cells["本页的概率"])) == (head.predict(text)[0], round(head.predict(text)[1], 2))
+        differ += typed["tokens"] != head_tokens(text)
+    print(f"\nchapter 4 §7: {differ} of 2 sentences cut differently in the field; each verdict as the page's table says")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", tables_on_page[0])
+    tables_on_page[0].screenshot(str(SHOTS / "chapter4-both-cuts.png"))
+    assert browser.console_errors(driver) == []

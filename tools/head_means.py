@@ -3,10 +3,10 @@
     python -m tools.head_means attn_steps/data/poet
 
 Averaged over every position (<s> and each character) of the shipped test poems'
-lines 301–600 (attn_steps.head_effects.MEAN_POEMS), read with the stored weights
+lines 301–600 (attn_steps.knockouts.MEAN_POEMS), read with the stored weights
 as ats.load_poet reads them, in float64; chapter 9 measures what removing a head
 costs on lines 1–200, so the means come from other poems. tools/train_poet.py
-calls `record` after it stores the weights; tests/test_head_effects.py checks the
+calls `record` after it stores the weights; tests/test_knockouts.py checks the
 recorded numbers against a fresh computation.
 """
 
@@ -17,7 +17,7 @@ import json
 import warnings
 from pathlib import Path
 
-from attn_steps.head_effects import MEAN_POEMS
+from attn_steps.knockouts import MEAN_POEMS
 from attn_steps.poet import load_poet
 from attn_steps.poet_corpus import test_poems
 

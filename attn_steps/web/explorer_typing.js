@@ -28,6 +28,8 @@
   const Seg = window.AttnSegmenter, Vec = window.AttnWordVecs, Exp = window.AttnExport, Stage0 = window.AttnStage0;
   const MODES = [["book", "本书的分词器"], ["char", "按字"], ["intl", "浏览器的 Intl.Segmenter"]];
   const SPACE = /^\s+$/u, PUNCT = /^\p{P}+$/u, HAN = /\p{Script=Han}/u;
+  // The tables hold GB2312's simplified characters: a hanzi outside them is most often a traditional form.
+  const TRADITIONAL = "本站的表只收简体字（GB2312 的汉字）：如果这是繁体字，请换成简体再输入。";
   const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
 
@@ -139,6 +141,7 @@
       const box = this.box.querySelector("[data-role=typed-message]");
       box.hidden = !text;
       box.textContent = text || "";
+      this.ex.remember();  // the typed sentence is part of the page's link
     }
 
     // A short message for text no table can help with, or null when it can be computed.
@@ -167,8 +170,8 @@
       const refusal = this.refuse(text);
       if (refusal) {  // nothing stale stays on the page: the explorer goes back to the page's sentence
         this.clear(text.length > 0);
-        this.say(refusal);
         this.state = { text, mode: this.mode, message: refusal };
+        this.say(refusal);
         return Promise.resolve(this.typed());
       }
       if (this.mode === "intl" && !(typeof Intl === "object" && Intl.Segmenter)) {
@@ -218,8 +221,9 @@
                       x_note: "每个词单独查表（context=False），不是本章的 tok2vec 向量" });
       }
       const notes = [];
-      if (split.length) notes.push(`词向量表里没有 ${split.map((w) => `「${w}」`).join("")}（它只收最常见的 ${rows.words.toLocaleString("en-US")} 个词和单字），按字拆开查。`);
-      if (missing.length) notes.push(`${[...new Set(missing)].map((c) => `「${c}」`).join("")}不在任何表里，下面的计算不含它。`);
+      const once = (list) => [...new Set(list)].map((w) => `「${w}」`).join("");  // a repeated word is named once
+      if (split.length) notes.push(`词向量表里没有 ${once(split)}（它只收最常见的 ${rows.words.toLocaleString("en-US")} 个词和单字），按字拆开查。`);
+      if (missing.length) notes.push(`${once(missing)}不在任何表里，下面的计算不含它。` + (missing.some((c) => HAN.test(c)) ? TRADITIONAL : ""));
       this.state.message = message;
       this.say([message, ...notes].filter(Boolean).join(" "));
       this.box.querySelector("[data-role=restore]").hidden = false;
@@ -311,8 +315,8 @@
     restore() {
       this.ticket = (this.ticket || 0) + 1;  // a table still loading must not redraw afterwards
       this.clear(false);
-      this.say(null);
       this.state = null;
+      this.say(null);
     }
 
     typed() { return this.state ? JSON.parse(JSON.stringify(this.state)) : null; }

@@ -6,7 +6,8 @@
  * each kind and the rule for the colour of written values. Nothing about a
  * stage is spelled here.
  *
- * Contract for tests and scripts: root.attnExplorer.state() and .set({...});
+ * Contract for tests and scripts: root.attnExplorer.state() (also the stop in view and the live checks,
+ * explorer_checks.js) and .set({...}); .restored resolves once a link's view is back (explorer_link.js);
  * every matrix cell has data-stage, data-row, data-col; the derivation panel
  * has data-role="provenance" and each term an attribute data-term.
  * The navigator (data-role="nav") shows one stop of stages at a time (stages
@@ -40,7 +41,11 @@
       this.build();
       this.typing = data.typing && window.AttnTyping ? window.AttnTyping.attach(this) : null;
       this.render();
+      this.link = window.AttnExplorerLink ? window.AttnExplorerLink.attach(this) : null;  // a link's view, if any
     }
+
+    // Keep the view in the page's address (explorer_link.js), once the reader has changed something.
+    remember() { if (this.link) this.link.remember(); }
 
     // The sentence the stages start from: its tokens, X, mask, and what the page says X came from.
     useInput(input) {
@@ -88,7 +93,9 @@
       const copy = (A) => A.map((r) => r.slice());
       const stages = {};
       this.names.forEach((k) => { stages[k] = copy(this.stages[k]); });
-      return { tokens: this.tokens.slice(), settings: Object.assign({}, this.settings), stages };
+      return { tokens: this.tokens.slice(), settings: Object.assign({}, this.settings), stages,
+               view: this.view === "all" ? "all" : this.stops[this.view].label,
+               checks: window.AttnChecks ? window.AttnChecks.measure(this.stages, this.mask) : null };
     }
 
     set(changes) {
@@ -108,6 +115,7 @@
     show(which) {
       this.view = N.find(this.stops, which);
       this.layout();
+      this.remember();
       return this.view;
     }
 
@@ -214,6 +222,7 @@
       const html = this.stageRows.map((stage) => S.panelHTML(ctx, stage)).join("");
       const strip = this.root.querySelector("[data-role=strip]");
       strip.innerHTML = html;
+      if (window.AttnChecks) window.AttnChecks.attach(strip, this.stages, this.mask);
       strip.querySelectorAll("table").forEach((tb) => { const c = tb.querySelector("td[data-stage]"); if (c) c.tabIndex = 0; });
       // keep the controls in step with set() called from a script
       const ctl = (k) => this.root.querySelector(`[data-control=${k}]`);
@@ -229,6 +238,7 @@
       if (keep) this.explain(keep);
       this.layout();
       if (!keep && this.view === "all") this.explainStop();
+      this.remember();
       this.lastRenderMs = performance.now() - t0;
     }
 

@@ -32,7 +32,8 @@ window.AttnStage = window.AttnStage || (function () {
   }
   const finite = (A) => A.flat().filter(Number.isFinite);
   function formatter(A, kind) {
-    const minus = (f) => (v) => f(v).replace("-", "−");
+    // No "−0" for a value that rounds to zero, as ats.heatmap writes it.
+    const minus = (f) => (v) => (Number(f(v)) === 0 ? f(0) : f(v).replace("-", "−"));
     if (finite(A).every(Number.isInteger)) return minus((v) => String(v));
     if (kind === "prob") return (v) => v.toFixed(2);
     const big = Math.max(...finite(A).map(Math.abs));
@@ -117,7 +118,7 @@ window.AttnStage = window.AttnStage || (function () {
     const col = (n, k) => columnLabels(n, k + 1, tok)[k];
     if (name === "X") {
       if (ctx.explainX) return ctx.explainX(i, j);  // a widget whose X is itself computed says how
-      return `<p>${esc(tok[i])} 的嵌入向量在第 ${j} 列（X 的列从 0 数起）的数：${fmt(value)}。</p><p>它不是算出来的：${esc(ctx.source_short)}。</p>`;
+      return `<p>${esc(tok[i])} 的嵌入向量在第 ${j} 列（X 的列从 0 数起）的数：${fmt(value)}。</p><p>它在注意力这几步之前就定了：${esc(ctx.source_short)}。</p>`;
     }
     if (name === "Q" || name === "K" || name === "V") {
       const Wm = W["W" + name.toLowerCase()];

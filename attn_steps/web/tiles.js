@@ -7,7 +7,9 @@
  * computed, and every query row's m, l and unnormalised O.
  *
  * Contract for tests and scripts: root.attnTiles.state() and .go(k), k tiles done;
- * state().factors are the rescale factors of the last tile's rows that had seen keys before it.
+ * state().factors are the rescale factors of the last tile's rows that had seen keys before it;
+ * after the last tile, state().output is O / l and state().difference its largest gap to data.plain
+ * (plain attention from attention.py), both shown under data-role="output".
  * No framework, no network. Safe to include several times on one page.
  */
 (function () {
@@ -76,7 +78,9 @@
 
   // ---- the view -----------------------------------------------------------------
 
-  const fmt = (v, digits = 2) => (v === -Infinity ? "−∞" : v.toFixed(digits).replace("-", "−"));
+  // −0.04 to one digit is "0.0", never "−0.0": a sign on a zero the reader cannot see is noise.
+  const fmt = (v, digits = 2) => (v === -Infinity ? "−∞" : (Number(v.toFixed(digits)) === 0 ? 0 : v).toFixed(digits).replace("-", "−"));
+  const largestGap = (A, B) => Math.max(...A.map((row, r) => Math.max(...row.map((v, j) => Math.abs(v - B[r][j])))));
 
   function el(tag, attrs, text) {
     const e = document.createElement(tag);
@@ -109,7 +113,11 @@
     body.append(el("div", { class: "at-box" }, ""), el("div", { class: "at-box" }, ""));
     body.children[0].append(el("p", { class: "at-head" }, "分数矩阵 Q·Kᵀ/√d_k，按块计算"), grid);
     body.children[1].append(el("p", { class: "at-head" }, "每个查询行的 m、上次的缩放因子 c、l 和未归一化的 O"), stateTable);
-    root.append(controls, caption, body, el("p", { class: "at-legend" }, data.legend));
+    const output = el("div", { class: "at-output", "data-role": "output", hidden: "" });
+    const legend = el("p", { class: "at-legend", "data-role": "legend" });
+    data.legend.forEach(([cls, role]) => legend.append(el("span", { class: `at-swatch ${cls}`, "data-swatch": cls, "aria-hidden": "true" }), `${role}；`));
+    legend.append(data.legend_note);
+    root.append(controls, caption, body, output, legend);
 
     function draw() {
       const st = stateAfter(run, n, dv, k), now = k > 0 ? run.tiles[k - 1] : null;
@@ -158,8 +166,29 @@
           (seen.length ? `缩放因子 exp(m旧 − m新)：${factors}（1 表示最大值没变）` : "这几行第一次读到键，m 从 −∞ 变成这一块的最大值，没有以前的和要缩放") +
           (k === total ? "。全部算完：输出 = O / l。" : "。");
       }
+      drawOutput(st);
       buttons.first.disabled = buttons.prev.disabled = k === 0;
       buttons.next.disabled = buttons.last.disabled = k === total;
+    }
+
+    // After the last tile: the output O / l, and how far it is from plain attention (one softmax per whole row).
+    function drawOutput(st) {
+      output.hidden = k !== total;
+      output.textContent = "";
+      if (k !== total) return;
+      const out = st.O.map((row, r) => row.map((o) => o / st.l[r])), gap = largestGap(out, data.plain);
+      const table = el("table", { class: "at-state" }), head = el("tr");
+      ["查询", ...Array.from({ length: dv }, (_, j) => `输出${j + 1}`)].forEach((h) => head.append(el("th", {}, h)));
+      table.append(head);
+      out.forEach((row, r) => {
+        const tr = el("tr");
+        tr.append(el("th", { scope: "row" }, data.tokens[r]));
+        row.forEach((v) => tr.append(el("td", {}, fmt(v, 3))));
+        table.append(tr);
+      });
+      output.append(el("p", { class: "at-head" }, "全部算完：输出 = O / l（每行除以自己的 l）"), table,
+        el("p", { "data-role": "difference" }, `和不分块、整行一次 softmax 算出的注意力（attention.py）相比，逐格最大相差 ${gap.toExponential(1)}：` +
+          "按块算没有近似，只差浮点舍入。"));
     }
 
     function go(target) {
@@ -176,9 +205,11 @@
       state() {
         const st = stateAfter(run, n, dv, k);
         const now = k > 0 ? run.tiles[k - 1].state : [];
-        return { k, total, skipped: run.skipped.length, m: finite(st.m), l: st.l, O: st.O,
+        const out = { k, total, skipped: run.skipped.length, m: finite(st.m), l: st.l, O: st.O,
           factors: now.filter((s) => s.mBefore !== -Infinity).map((s) => s.factor),
           output: k === total ? st.O.map((row, r) => row.map((o) => o / st.l[r])) : null };
+        if (out.output) out.difference = largestGap(out.output, data.plain);
+        return out;
       },
     };
     controls.addEventListener("click", (e) => {

@@ -1,4 +1,4 @@
-"""Knocking heads out of the poet (poet.knock_table, gpt.knocked) and what it costs (attn_steps.head_effects)."""
+"""Knocking heads out of the poet (poet.knock_table, gpt.knocked) and what it costs (attn_steps.knockouts)."""
 
 import json
 import warnings
@@ -9,7 +9,7 @@ import torch
 
 import attn_steps as ats
 from attn_steps.attention import stable_softmax
-from attn_steps import head_effects as he
+from attn_steps import knockouts as he
 from attn_steps.poet import DATA
 from tests.test_poet import JINGYESI, torch_model
 
@@ -203,3 +203,15 @@ def test_bad_input_to_head_effects(poet, effects):
         he.head_effects(poet, ["春风吹又生"])
     with pytest.raises(TypeError, match="head_effects"):
         he.head_does(effects[["layer", "head"]])
+
+
+def test_head_table_puts_where_a_head_looks_beside_what_it_does():
+    """If this broke, chapter 9's side-by-side table would name no job, or the wrong head's."""
+    import pandas as pd
+    rows = [dict(layer=l, head=h, slot=s, delta=-3.0 if (l, h, s) == (1, 1, "韵脚") else -0.01)
+            for l in range(2) for h in range(2) for s in he.SLOTS]
+    roles = pd.DataFrame([dict(role="rhyme", layer=0, head=1, score=0.3, untrained=0.01, uniform=0.02)])
+    table = he.head_table(roles, pd.DataFrame(rows))
+    assert table.loc["第 1 层 · 头 1", "做什么"] == "押韵" and table.loc["第 0 层 · 头 1", "做什么"] == "—"
+    assert table.loc["第 0 层 · 头 1", "看哪里"] == "韵脚" and table.loc["第 1 层 · 头 1", "看哪里"] == "—"
+    assert table.loc["第 1 层 · 头 1", "拿掉后 韵脚"] == -3.0

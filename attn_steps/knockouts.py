@@ -26,10 +26,12 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .verse import rhyme_pairs, rhymes, verse_form
+from .head_roles import ROLE_NAMES, named_roles
+from .verse import judged, rhyme_pairs, rhymes, verse_form
 
 SLOTS = ("韵脚", "标点", "句首", "其他", "全部")
 JOBS = ("韵脚", "标点", "句首")  # the slots a head can be named for
+JOB_NAMES = {"韵脚": "押韵", "标点": "断句（标点）", "句首": "起句"}  # what a head that carries the slot does
 SLOT_MEANINGS = {
     "韵脚": "写第 4、6、8 行末字（韵脚）的那一步：第 2 行的韵脚之前还没有可押的韵",
     "标点": "写逗号或句号的那一步",
@@ -126,9 +128,10 @@ def head_does(effects: pd.DataFrame, cost: float = COST, over_other: float = OVE
 
 
 def poem_stats(poems) -> dict:
-    """Of some written poems: how many, how many of correct form, their rhyme pairs and how many pairs rhyme."""
+    """Of some written poems: how many, how many of correct form, their rhyme pairs the 平水韵 table can judge
+    (as verse.rhyme_rate counts them) and how many of those rhyme."""
     formed = [p for p in poems if verse_form(p) is not None]
-    pairs = [pair for p in formed for pair in rhyme_pairs(p)]
+    pairs = [(a, b) for p in formed for a, b in rhyme_pairs(p) if judged(a, b)]
     rhymed = sum(rhymes(a, b) for a, b in pairs)
     return dict(poems=len(poems), of_form=len(formed), pairs=len(pairs), rhymed=rhymed,
                 form_rate=len(formed) / len(poems), rhyme_rate=rhymed / len(pairs) if pairs else np.nan)
@@ -138,7 +141,8 @@ def knockout_poems(poet, seeds=range(60), temperature: float = 0.8, top_k: int |
                    knock_mode: str = "mean", prefix: str = "") -> pd.DataFrame:
     """One row per head: the poems written with it removed (one per seed, `poet.generate`'s sampler), their form rate and
     rhyme rate (the share of consecutive even-line ends that rhyme by the 平水韵 groups, over the poems of correct
-    form), with the counts behind them; and the same for the intact model (intact_*). df.attrs holds the settings."""
+    form and the pairs the table can judge), with the counts behind them; and the same for the intact model
+    (intact_*). df.attrs holds the settings. A rate over few pairs says little: plot_rhyme_rates marks those."""
     seeds = list(seeds)
     intact = poem_stats(poet.generate_many(prefix, seeds, temperature, top_k))
     rows = []
@@ -181,3 +185,19 @@ def attention_at_slots(poet, poems) -> pd.DataFrame:
                 rows.append(dict(layer=layer, head=head, slot=where, on_start=on_start, on_rhymes=on_rhymes,
                                  queries=counts[where]))
     return pd.DataFrame(rows)
+
+
+def head_table(roles: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
+    """Every head side by side: where it looks (the roles head_roles names for it) and what it does (what removing it
+    costs at each slot, nats per character, and the job head_does names it for, if any). Chapter 9's table."""
+    does = head_does(effects)
+    jobs = {(r["layer"], r["head"]): job for job, r in does.iterrows() if r["does"]}
+    looks = named_roles(roles)
+    cost = effects.pivot_table(index=["layer", "head"], columns="slot", values="delta")
+    rows = []
+    for (layer, head), deltas in cost.iterrows():
+        rows.append({"头": f"第 {layer} 层 · 头 {head}",
+                     "看哪里": "、".join(ROLE_NAMES[r] for r in looks.get((layer, head), [])) or "—",
+                     **{f"拿掉后 {s}": deltas[s] for s in SLOTS[:4]},
+                     "做什么": JOB_NAMES[jobs[(layer, head)]] if (layer, head) in jobs else "—"})
+    return pd.DataFrame(rows).set_index("头")
