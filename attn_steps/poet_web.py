@@ -37,6 +37,7 @@ from . import explorer, verse
 from .poet import DATA, Poet, load_poet
 from .poet_weights import dequantise, read_weights
 from .head_roles import CLEAR_MARGIN, ROLE_NAMES
+from .knockouts import COST, SLOTS
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
@@ -56,8 +57,8 @@ MATH_TWINS = (
     ("poet.Poet.forward", "forward"), ("poet.Poet.run", "run"), ("poet.Poet.generate", "writer"),
     ("poet_sampling.mulberry32", "mulberry32"), ("poet_sampling.draw", "draw"), ("poet_weights.dequantise", "fromFiles"),
 )
-EFFECT_SLOTS = ("韵脚", "标点", "句首", "其他", "全部")  # ats.head_effects' SLOTS, in the order the page shows them
-EFFECT_STRONG = 0.5  # nats: a removal that costs at least this much at a slot is drawn bold (issue 27's bar for a role)
+EFFECT_SLOTS = SLOTS  # ats.head_effects' slots, in the order the page shows them
+EFFECT_STRONG = COST  # nats: a removal that costs at least this much at a slot is drawn bold (the bar for naming a job)
 
 
 def weights_file(folder=None) -> Path:
