@@ -29,11 +29,6 @@ from .attention import Weights, stable_softmax
 from .layers import normalise
 
 
-def layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float = 1e-5) -> np.ndarray:
-    """ats.layer_norm's (x − mean)/√(var + eps) along the last axis, then the learned gain and bias. (..., C)."""
-    return normalise(x, eps) * gain + bias
-
-
 def gelu(x: np.ndarray) -> np.ndarray:
     """Exact GELU, x·Φ(x) = x/2·(1 + erf(x/√2)), as torch.nn.GELU(); math.erf element by element (numpy has no erf)."""
     erf = np.fromiter(map(math.erf, (x / math.sqrt(2)).ravel().tolist()), dtype=np.float64, count=x.size)
@@ -55,9 +50,11 @@ def mlp(x: np.ndarray, p: dict, prefix: str) -> np.ndarray:
     return linear(gelu(linear(x, p, prefix + ".mlp.c_fc")), p, prefix + ".mlp.c_proj")
 
 
-def ln(x: np.ndarray, p: dict, name: str) -> np.ndarray:
-    """The LayerNorm stored under name (name.weight, name.bias)."""
-    return layer_norm(x, p[name + ".weight"], p[name + ".bias"])
+def ln(x: np.ndarray, p: dict, name: str, eps: float = 1e-5) -> np.ndarray:
+    """The LayerNorm stored under name: ats.layer_norm's (x − mean)/√(var + eps) along the last axis (layers.normalise),
+    then its learned gain (name.weight) and bias (name.bias). (..., C). One name per thing: ats.layer_norm is the
+    book's, without gain and bias; this is the model's, named as nanoGPT's model.py names its modules' forward."""
+    return normalise(x, eps) * p[name + ".weight"] + p[name + ".bias"]
 
 
 def qkv(h: np.ndarray, p: dict, i: int, n_head: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -51,7 +51,7 @@ OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山"
 # The poet's math in both languages, function for function (../STYLE "Twins in two languages"): attn_steps' name
 # (module.name) and poet_math.js's. A test reads both files and this table.
 MATH_TWINS = (
-    ("gpt.layer_norm", "layerNorm"), ("gpt.gelu", "gelu"), ("gpt.linear", "linear"), ("gpt.mlp", "mlp"), ("gpt.ln", "ln"),
+    ("layers.normalise", "normalise"), ("gpt.gelu", "gelu"), ("gpt.linear", "linear"), ("gpt.mlp", "mlp"), ("gpt.ln", "ln"),
     ("gpt.embed", "embed"), ("gpt.head_weights", "headWeights"), ("gpt.Cache", "Cache"), ("gpt.knocked", "knocked"),
     ("gpt.block", "block"), ("gpt.logits_of", "logitsOf"), ("poet.Poet.knock_table", "knockTable"),
     ("poet.Poet.forward", "forward"), ("poet.Poet.run", "run"), ("poet.Poet.generate", "writer"),

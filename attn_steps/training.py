@@ -24,14 +24,9 @@ score well by looking at them instead of at the words that decide the sense
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -40,6 +35,7 @@ from . import checks
 from .attention import Steps, Weights, init_weights, self_attention, stable_softmax
 from .corpus import SENSES, TARGET, apple_sentences, check_corpus, head_tokens, is_cue
 from .embeddings import WIDTH, embed, embedding_source, features, unique_labels
+from .head_cache import cache_file, store
 
 # ---- sentences as one padded batch ------------------------------------------
 
@@ -302,35 +298,6 @@ class TrainedHead:
         return out
 
 
-CACHE = "ATTN_HEAD_CACHE"  # a folder: `make test` sets it, so a head its parts train alike is trained once
-
-
-def _cache_file(e: tuple[Encoded, ...], settings: dict, source: str) -> Path | None:
-    """Where the head trained from exactly these inputs is kept; None when ATTN_HEAD_CACHE is unset (a reader).
-
-    The key hashes what decides every bit of the result: the encoded batches
-    (so the words, vectors and labels; another embedding or tokenisation is another key),
-    the settings, the source, the code that trains and numpy's version.
-    """
-    folder = os.environ.get(CACHE)
-    if not folder:
-        return None
-    h = hashlib.sha256(json.dumps([settings, source, np.__version__], sort_keys=True).encode())
-    for module in ("training.py", "attention.py", "embeddings.py"):
-        h.update(Path(__file__).with_name(module).read_bytes())
-    for a in (x for enc in e for x in (enc.X, enc.allowed, enc.target, enc.y)):
-        h.update(f"{a.dtype}{a.shape}".encode() + np.ascontiguousarray(a).tobytes())
-    return Path(folder) / f"head-{h.hexdigest()}.pickle"
-
-
-def _store(path: Path, head: TrainedHead) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".head-")  # then renamed: nobody reads half a head
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-
-
 def _default_test(train: pd.DataFrame) -> pd.DataFrame:
     corpus = apple_sentences()
     test = corpus[corpus["split"] == "test"]
@@ -389,7 +356,7 @@ def train_head(
     settings = dict(dim=dim, d_k=d_k, d_v=d_v, context=bool(context), self_attend=bool(self_attend),
                     chars=bool(chars), seed=seed, epochs=epochs, lr=lr, l2=float(l2), l2_scores=float(l2_scores))
     source = embedding_source()
-    cached = _cache_file((train_e, test_e), settings, source)
+    cached = cache_file((train_e, test_e), settings, source)
     if cached is not None and cached.is_file():
         return pickle.loads(cached.read_bytes())
     width = train_e.X.shape[-1]  # dim, or 2·dim with the characters' vectors
@@ -407,5 +374,5 @@ def train_head(
     history = pd.DataFrame(rows, index=pd.RangeIndex(0, epochs + 1, name="epoch"))
     head = TrainedHead(p, start, history, settings, source)
     if cached is not None:
-        _store(cached, head)
+        store(cached, head)
     return head

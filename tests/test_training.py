@@ -10,6 +10,7 @@ import torch
 
 import attn_steps as ats
 from attn_steps import corpus as corpus_module
+from attn_steps import head_cache
 from attn_steps import training as tr
 
 from .conftest import TEXT1, TEXT2
@@ -100,7 +101,7 @@ def head(corpus):
 
 def test_same_seed_gives_the_same_weights_bit_for_bit(corpus, head, monkeypatch):
     """A reader rerunning chapter 4 must get the page's numbers exactly."""
-    monkeypatch.delenv(tr.CACHE, raising=False)  # trained again, not read back from make test's cache
+    monkeypatch.delenv(head_cache.CACHE, raising=False)  # trained again, not read back from make test's cache
     again = ats.train_head(corpus[corpus.split == "train"], seed=0)
     for a, b in zip(head.params.arrays(), again.params.arrays()):
         np.testing.assert_array_equal(a, b)
@@ -308,9 +309,9 @@ def test_a_cached_head_is_bit_identical_to_a_fresh_one_and_only_used_when_asked(
     """If this broke, make test could check a stale or different head than a reader's run trains,
     or a reader's notebook would read heads from a folder it never asked for."""
     train = corpus[corpus.split == "train"]
-    monkeypatch.delenv(tr.CACHE, raising=False)
+    monkeypatch.delenv(head_cache.CACHE, raising=False)
     fresh = ats.train_head(train, seed=2, dim=8, epochs=4)
-    monkeypatch.setenv(tr.CACHE, str(tmp_path))
+    monkeypatch.setenv(head_cache.CACHE, str(tmp_path))
     first = ats.train_head(train, seed=2, dim=8, epochs=4)
     assert len(list(tmp_path.glob("head-*.pickle"))) == 1
     with monkeypatch.context() as m:
@@ -330,7 +331,7 @@ def test_a_cached_head_is_bit_identical_to_a_fresh_one_and_only_used_when_asked(
         m.setattr(tr, "features", lambda *a, **k: features(*a, **k) * (1 + 1e-15))
         ats.train_head(train, seed=2, dim=8, epochs=4)
     assert len(list(tmp_path.glob("head-*.pickle"))) == 4
-    monkeypatch.delenv(tr.CACHE)
+    monkeypatch.delenv(head_cache.CACHE)
     with monkeypatch.context() as m:
         m.setattr(tr, "adam", lambda *a, **k: pytest.fail("trained, as it must be"))
         with pytest.raises(pytest.fail.Exception, match="trained, as it must be"):

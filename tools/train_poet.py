@@ -63,6 +63,37 @@ def encode(poems, index, block_size):
 
 
 def main(argv=None):
+    """Parse, read the corpus, train, write the log, store the weights and what storing changes (or, with
+    --from-float, only store again)."""
+    args = parse(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    vocab = read_vocab(args.vocab)
+    index = {t: i for i, t in enumerate(vocab) if i > UNK}
+    splits = {name: read_poems(getattr(args, name)) for name in ("train", "val", "test")}
+    data = {name: encode(ps, index, args.block_size) for name, ps in splits.items()}
+    if args.from_float:
+        return restore(args, data, vocab)
+    args.out.mkdir(parents=True, exist_ok=True)
+    model, log, wall = train(args, data, len(vocab))
+    write_log(args.out / "train_log.csv", log)
+    floats = {k: t.detach().double().numpy() for k, t in model.state_dict().items() if k != TIED}
+    if args.float_out:
+        np.savez(args.float_out, **{k: v.astype(np.float32) for k, v in floats.items()})
+    info = {
+        "n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd, "block_size": args.block_size,
+        "vocab_size": len(vocab), "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr,
+        "warmup": args.warmup, "schedule": "linear warmup, cosine decay to lr/10", "optimizer": "AdamW(0.9, 0.99), wd 0.1 on matrices",
+        "parameters": model.n_params(), "wall_seconds": round(wall, 1), "threads": args.threads,
+        "train_poems": len(splits["train"]), "command": args.command,
+    }
+    store(model, floats, args, data, vocab, info)
+
+
+def parse(argv=None) -> argparse.Namespace:
+    """The command line; args.command is the command as model.json records it, args.bits a dict."""
     ap = argparse.ArgumentParser(description="Train the poet model and write weights.npz, train_log.csv, model.json.")
     ap.add_argument("--n-layer", type=int, default=4)
     ap.add_argument("--n-head", type=int, default=4)
@@ -91,53 +122,48 @@ def main(argv=None):
     ap.add_argument("--float-out", type=Path, help="also write the float32 weights here (.npz, not shipped), to compare storage formats later")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
-    args.argv = argv if argv is not None else sys.argv[1:]
+    args.command = "python -m tools.train_poet " + " ".join(argv if argv is not None else sys.argv[1:])
     try:
         args.bits = {k: int(v) for k, v in (item.rsplit("=", 1) for item in args.bits)}
     except ValueError:
         ap.error(f"--bits takes PATTERN=B items, e.g. transformer.wte.weight=10; got {args.bits}")
+    return args
 
+
+def lr_at(step: int, args) -> float:
+    """Linear warmup over args.warmup steps, then a cosine decay to a tenth of args.lr."""
+    if step < args.warmup:
+        return args.lr * (step + 1) / args.warmup
+    t = (step - args.warmup) / max(1, args.steps - args.warmup)
+    return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
+
+
+def train(args, data, vocab_size: int):
+    """The model trained for args.steps batches of args.batch poems; the log (a row every args.eval_every steps)
+    and the wall time in seconds."""
     import torch
 
     from tools.poet_torch import GPT, PoetTorchConfig
 
-    torch.set_num_threads(args.threads)
-    torch.manual_seed(args.seed)
-    vocab = read_vocab(args.vocab)
-    index = {t: i for i, t in enumerate(vocab) if i > UNK}
-    splits = {name: read_poems(getattr(args, name)) for name in ("train", "val", "test")}
-    data = {name: encode(ps, index, args.block_size) for name, ps in splits.items()}
-    if args.from_float:
-        return restore(args, data, vocab)
-    config = PoetTorchConfig(block_size=args.block_size, vocab_size=len(vocab), n_layer=args.n_layer,
-                             n_head=args.n_head, n_embd=args.n_embd)
-    model = GPT(config)
+    model = GPT(PoetTorchConfig(block_size=args.block_size, vocab_size=vocab_size, n_layer=args.n_layer,
+                                n_head=args.n_head, n_embd=args.n_embd))
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": no_decay, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.99))
-
-    def lr_at(step):
-        if step < args.warmup:
-            return args.lr * (step + 1) / args.warmup
-        t = (step - args.warmup) / max(1, args.steps - args.warmup)
-        return args.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
-
-    args.out.mkdir(parents=True, exist_ok=True)
     gen = np.random.default_rng(args.seed)
     xtr, ytr = data["train"]
-    start = time.time()
-    log = []
+    start, log, train_loss = time.time(), [], None
     for step in range(args.steps + 1):
         if step % args.eval_every == 0 or step == args.steps:
             val = loss_on(model, *data["val"], limit=512)
             log.append(dict(step=step, train_loss=round(train_loss, 4) if step else None, val_loss=round(val, 4),
-                            lr=lr_at(min(step, args.steps - 1)), seconds=round(time.time() - start, 1)))
+                            lr=lr_at(min(step, args.steps - 1), args), seconds=round(time.time() - start, 1)))
             print(log[-1], flush=True)
         if step == args.steps:
             break
         for g in opt.param_groups:
-            g["lr"] = lr_at(step)
+            g["lr"] = lr_at(step, args)
         rows = gen.integers(0, len(xtr), args.batch)
         width = int((ytr[rows] >= 0).sum(axis=1).max())  # no need to run the padding past the longest poem
         _, loss = model(torch.from_numpy(xtr[rows, :width]), torch.from_numpy(ytr[rows, :width]))
@@ -146,34 +172,25 @@ def main(argv=None):
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         train_loss = loss.item()
-    wall = time.time() - start
-    with open(args.out / "train_log.csv", "w", newline="") as f:
+    return model, log, time.time() - start
+
+
+def write_log(path: Path, log: list[dict]) -> None:
+    """train_log.csv: step, train_loss (empty at step 0), val_loss, lr, seconds."""
+    with open(path, "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=["step", "train_loss", "val_loss", "lr", "seconds"])
         w.writeheader()
         for row in log:
             w.writerow({**row, "lr": f"{row['lr']:.6g}", "train_loss": "" if row["train_loss"] is None else row["train_loss"]})
 
-    floats = {k: t.detach().double().numpy() for k, t in model.state_dict().items() if k != TIED}
-    if args.float_out:
-        np.savez(args.float_out, **{k: v.astype(np.float32) for k, v in floats.items()})
-    info = {
-        "n_layer": args.n_layer, "n_head": args.n_head, "n_embd": args.n_embd, "block_size": args.block_size,
-        "vocab_size": len(vocab), "seed": args.seed, "steps": args.steps, "batch": args.batch, "lr": args.lr,
-        "warmup": args.warmup, "schedule": "linear warmup, cosine decay to lr/10", "optimizer": "AdamW(0.9, 0.99), wd 0.1 on matrices",
-        "parameters": model.n_params(), "wall_seconds": round(wall, 1), "threads": args.threads,
-        "train_poems": len(splits["train"]),
-        "command": "python -m tools.train_poet " + " ".join(args.argv),
-    }
-    store(model, floats, args, data, vocab, info)
-
 
 def store(model, floats, args, data, vocab, info):
     """Write weights.npz (matrices as integer rows of args.bits, or float16; see attn_steps.poet_weights) and
-    model.json: info plus the float and stored losses, what storing changes on the test split, and the form rate
-    of args.samples sampled poems."""
-    out, n_samples, samples_out = args.out, args.samples, args.samples_out
+    model.json: info plus the float and stored losses, what storing changes on the test split, the form rate
+    of args.samples sampled poems, and each head's mean output (tools/head_means.py)."""
     import torch
 
+    out = args.out
     float_val, float_test = loss_on(model, *data["val"]), loss_on(model, *data["test"])
     exact = copy.deepcopy(model)  # the float weights, beside the stored ones
     arrays = quantise(floats, float16=args.float16, bits=args.bits)
@@ -182,41 +199,46 @@ def store(model, floats, args, data, vocab, info):
     state[TIED] = state["transformer.wte.weight"]  # tied, as nanoGPT's GPT holds it
     model.load_state_dict({k: torch.from_numpy(v).float() for k, v in state.items()}, strict=True)
     q_val, q_test = loss_on(model, *data["val"]), loss_on(model, *data["test"])
-    drawable = [i for i in range(len(vocab)) if i not in NEVER_SAMPLED]  # what the sampler can write
-    x_test, y_test = data["test"]
-    agree = agree_drawn = positions = 0
-    max_dp = 0.0
-    with torch.no_grad():
-        exact.eval()
-        model.eval()
-        for i in range(0, len(x_test), 128):  # a chunk at a time: the whole split's probabilities take gigabytes
-            xb, at = torch.from_numpy(x_test[i:i + 128]), torch.from_numpy(y_test[i:i + 128] >= 0)
-            p_float, p_q = (torch.softmax(m(xb)[0].double(), -1) for m in (exact, model))
-            agree += int((p_float.argmax(-1) == p_q.argmax(-1))[at].sum())
-            agree_drawn += int((p_float[..., drawable].argmax(-1) == p_q[..., drawable].argmax(-1))[at].sum())
-            max_dp = max(max_dp, (p_float - p_q).abs().amax(-1)[at].max().item())
-            positions += int(at.sum())
-    agree, agree_drawn = agree / positions, agree_drawn / positions
-
-    samples = sample(model, n_samples, model.config.block_size, vocab, seed=info["seed"])
+    samples = sample(model, args.samples, model.config.block_size, vocab, seed=info["seed"])
     kinds = storage(arrays)
     info = {
         **info,
         "storage": {kind: sorted(n for n, k in kinds.items() if k == kind) for kind in sorted(set(kinds.values()))},
         "loss_nats_per_token": {"val": round(float_val, 4), "test": round(float_test, 4),
                                 "val_stored": round(q_val, 4), "test_stored": round(q_test, 4)},
-        "storage_effect_on_test": {"top1_agreement": round(agree, 5), "top1_agreement_drawable": round(agree_drawn, 5),
-                                   "max_abs_dp": float(f"{max_dp:.3g}"),
-                                   "positions": positions},
+        "storage_effect_on_test": storage_effect(exact, model, data["test"], len(vocab)),
         "form_rate": {"samples": len(samples), "correct": sum(is_regular(s) for s in samples), "temperature": 0.8,
                       "sampler": "torch.multinomial, stored weights, <pad>/<s>/<unk> masked, no top-k"},
         "weights_bytes": (out / "weights.npz").stat().st_size,
     }
     (out / "model.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    if samples_out:
-        samples_out.write_text("".join(s + "\n" for s in samples), encoding="utf-8")
+    if args.samples_out:
+        args.samples_out.write_text("".join(s + "\n" for s in samples), encoding="utf-8")
     record_head_means(out)  # what a "mean" knock-out puts in a head's place, from the stored weights
     print(json.dumps({k: v for k, v in info.items() if k != "storage"}, ensure_ascii=False, indent=1))
+
+
+def storage_effect(exact, stored, test, vocab_size: int) -> dict:
+    """What storing changes on the test split: top-1 agreement (all tokens, and the tokens the sampler can write)
+    and the largest change of any next-token probability, a chunk at a time (the whole split takes gigabytes)."""
+    import torch
+
+    drawable = [i for i in range(vocab_size) if i not in NEVER_SAMPLED]
+    x_test, y_test = test
+    agree = agree_drawn = positions = 0
+    max_dp = 0.0
+    with torch.no_grad():
+        exact.eval()
+        stored.eval()
+        for i in range(0, len(x_test), 128):
+            xb, at = torch.from_numpy(x_test[i:i + 128]), torch.from_numpy(y_test[i:i + 128] >= 0)
+            p_float, p_q = (torch.softmax(m(xb)[0].double(), -1) for m in (exact, stored))
+            agree += int((p_float.argmax(-1) == p_q.argmax(-1))[at].sum())
+            agree_drawn += int((p_float[..., drawable].argmax(-1) == p_q[..., drawable].argmax(-1))[at].sum())
+            max_dp = max(max_dp, (p_float - p_q).abs().amax(-1)[at].max().item())
+            positions += int(at.sum())
+    return {"top1_agreement": round(agree / positions, 5), "top1_agreement_drawable": round(agree_drawn / positions, 5),
+            "max_abs_dp": float(f"{max_dp:.3g}"), "positions": positions}
 
 
 def restore(args, data, vocab):
@@ -234,7 +256,7 @@ def restore(args, data, vocab):
     state = {k: torch.from_numpy(v).float() for k, v in floats.items()}
     state[TIED] = state["transformer.wte.weight"]
     model.load_state_dict(state, strict=True)
-    info["stored_by"] = "python -m tools.train_poet " + " ".join(args.argv)
+    info["stored_by"] = args.command
     store(model, floats, args, data, vocab, info)
 
 

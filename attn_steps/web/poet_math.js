@@ -1,6 +1,6 @@
 /* attn_steps, the poet's math: attn_steps/gpt.py and poet.py function for function, over plain arrays.
  *
- * layerNorm, gelu, linear, mlp, headWeights; one Transformer block (block) whose
+ * normalise, ln, gelu, linear, mlp, headWeights; one Transformer block (block) whose
  * attention path is a parameter: every position at once (headSteps: each head through
  * explorer_math.js's selfAttention with the causal mask, as poet.run) or one new token
  * over a KV cache (Cache); the model with the cache (step) and without (forward, run);
@@ -97,17 +97,16 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
   }
 
-  // (x − mean)/√(var + eps)·gain + bias for one row (population variance, as poet.layer_norm).
-  function layerNorm(x, gain, bias, eps = 1e-5) {
+  // (x − mean)/√(var + eps) for one row, population variance: LayerNorm's core, as layers.normalise.
+  function normalise(x, eps = 1e-5) {
     const n = x.length;
     let mean = 0;
     for (let i = 0; i < n; i++) mean += x[i];
     mean /= n;
     let v = 0;
     for (let i = 0; i < n; i++) v += (x[i] - mean) ** 2;
-    const sd = Math.sqrt(v / n + eps), out = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = ((x[i] - mean) / sd) * gain[i] + bias[i];
-    return out;
+    const sd = Math.sqrt(v / n + eps);
+    return x.map((xi) => (xi - mean) / sd);
   }
 
   // Exact GELU, x/2·(1 + erf(x/√2)), as torch.nn.GELU().
@@ -126,7 +125,8 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
   const lin = (x, p, name) => linear(x, p[name + ".weight"], p[name + ".bias"]);
   const mlp = (x, p, pre) => lin(gelu(lin(x, p, pre + ".mlp.c_fc")), p, pre + ".mlp.c_proj");
   const add = (a, b) => a.map((v, i) => v + b[i]);
-  const ln = (x, p, name) => layerNorm(x, p[name + ".weight"], p[name + ".bias"]);
+  // The LayerNorm stored under name (gpt.ln): normalised, then its learned gain (name.weight) and bias (name.bias).
+  const ln = (x, p, name) => normalise(x).map((v, i) => v * p[name + ".weight"][i] + p[name + ".bias"][i]);
 
   // One head's Wq, Wk, Wv as explorer_math.js takes them: (C + 1) × head_size, the bias as the last row
   // (the weight of a constant 1, as poet.head_weights).
@@ -331,6 +331,6 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     };
   }
 
-  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, layerNorm, gelu, linear, mlp, headWeights, knockTable, knocked,
+  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, normalise, ln, gelu, linear, mlp, headWeights, knockTable, knocked,
            headSteps, Cache, block, step, forward, run, mulberry32, draw, writer };
 })();
