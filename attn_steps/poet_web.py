@@ -4,7 +4,9 @@
 
 `export_site(folder)` writes what the browser loads, only when a reader first
 uses the widget: poet.json (the configuration, the vocabulary, model_id =
-SHA-256 of weights.npz, and each tensor's name, shape, kind and byte offset)
+SHA-256 of weights.npz, each tensor's name, shape, kind and byte offset, each
+head's mean output (what a knock-out puts in its place) and the 平水韵 table of
+the vocabulary that verse.js reads)
 and poet.bin (every array of weights.npz as stored: integer rows, int8 or
 packed, with their scales; float16 or float32; little-endian). The browser
 decodes them to float64 as attn_steps/poet_weights.py does, so its numbers are
@@ -13,10 +15,13 @@ the site's _static/attn-poet/ (_ext/site_tables.py).
 
 `poet_widget` returns an `explorer.Widget` whose HTML inlines the scripts
 (explorer_math.js's stages, stage_view.js and explorer_nav.js to draw a head,
-explorer_export.js to take a stage away, poet_math.js for the model, poet_view.js
-for the page) and a JSON payload: the
-configuration, the model_id the page expects, where the site keeps the files,
-the book's table of stages, the head roles measured, the famous openings.
+explorer_export.js to take a stage away, verse.js for rhyme, poet_math.js for
+the model, poet_head.js for one head, poet_files.js to fetch the site's files,
+poet_steps.js to draw a step, poet_compare.js to compare two poems, poet_view.js
+for the page) and a JSON payload: the configuration, the model_id the page
+expects, where the site keeps the files, the book's table of stages, the head
+roles measured, the few numbers of the measured effect of removing each head,
+the famous openings.
 """
 
 from __future__ import annotations
@@ -26,21 +31,34 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
-from . import explorer
+from . import explorer, verse
 from .poet import DATA, Poet, load_poet
 from .poet_weights import dequantise, read_weights
-from .head_roles import CLEAR_MARGIN, ROLES
+from .head_roles import ROLES, named_roles
+from .knockouts import COST, SLOTS
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
 SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "explorer_stage0.js",
-           "verse.js", "poet_math.js", "poet_head.js", "poet_view.js")
+           "verse.js", "poet_math.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
 KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),
          "float32": np.dtype("<f4")}  # poet.bin's number kinds (attn_steps/poet_weights.py writes them)
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
+# The poet's math in both languages, function for function (../STYLE "Twins in two languages"): attn_steps' name
+# (module.name) and poet_math.js's. A test reads both files and this table.
+MATH_TWINS = (
+    ("layers.normalise", "normalise"), ("gpt.gelu", "gelu"), ("gpt.linear", "linear"), ("gpt.mlp", "mlp"), ("gpt.ln", "ln"),
+    ("gpt.embed", "embed"), ("gpt.head_weights", "headWeights"), ("gpt.Cache", "Cache"), ("gpt.knocked", "knocked"),
+    ("gpt.block", "block"), ("gpt.logits_of", "logitsOf"), ("poet.Poet.knock_table", "knockTable"),
+    ("poet.Poet.forward", "forward"), ("poet.Poet.run", "run"), ("poet.Poet.generate", "writer"),
+    ("poet_sampling.mulberry32", "mulberry32"), ("poet_sampling.draw", "draw"), ("poet_weights.dequantise", "fromFiles"),
+)
+EFFECT_SLOTS = SLOTS  # ats.head_effects' slots, in the order the page shows them
+EFFECT_STRONG = COST  # nats: a removal that costs at least this much at a slot is drawn bold (the bar for naming a job)
 
 
 def weights_file(folder=None) -> Path:
@@ -87,7 +105,33 @@ def manifest_and_binary(weights=None) -> tuple[dict, bytes]:
     if len(vocab) != config["vocab_size"]:
         raise ValueError(f"{vocab_file} has {len(vocab)} tokens, the model {config['vocab_size']}")
     manifest = {"model_id": model_id(path), "config": config, "vocab": vocab, "bytes": len(binary), "tensors": tensors}
+    means = head_means(info, config)
+    if means is not None:
+        manifest["head_means"] = means
+    manifest["rhyme"] = rhyme_table(vocab)
     return manifest, binary
+
+
+def rhyme_table(vocab) -> dict[str, str]:
+    """verse.js's table ({group: its characters}, verse.rhyme_table_json) for the characters of the vocabulary only:
+    the page marks the rhyme characters of the poems the model writes, which are all in it."""
+    known = set(vocab)
+    table = {g: "".join(c for c in chars if c in known) for g, chars in json.loads(verse.rhyme_table_json()).items()}
+    return {g: chars for g, chars in table.items() if chars}
+
+
+def head_means(info: dict, config: dict) -> list | None:
+    """model.json's head_means ([layer][head][head_size]: each head's mean output, what a knock-out puts in its
+    place), checked, as the page reads them; None for a model stored without them (the page then removes heads
+    only with knock_mode "zero")."""
+    if info.get("head_means") is None:
+        return None
+    a = np.asarray(info["head_means"], dtype=np.float64)
+    shape = (config["n_layer"], config["n_head"], config["n_embd"] // config["n_head"])
+    if a.shape != shape or not np.isfinite(a).all():
+        raise ValueError(f"model.json's head_means must be finite numbers of shape {shape} (n_layer, n_head, head_size), "
+                         f"got shape {a.shape}")
+    return a.tolist()
 
 
 def export_site(folder, weights=None) -> dict:
@@ -113,20 +157,33 @@ def read_site(folder) -> dict[str, np.ndarray]:
     return dequantise(raw)
 
 
-def role_labels(roles, margin: float = CLEAR_MARGIN) -> dict[str, list[str]]:
-    """{"layer,head": [role names in Chinese]}: the roles whose score is ≥ margin × both baselines, best first."""
-    if roles is None:
-        return {}
-    need = {"role", "layer", "head", "score", "untrained", "uniform"}
-    if not hasattr(roles, "columns") or not need <= set(roles.columns):
-        raise TypeError("roles must be the DataFrame ats.head_roles(poet, poems) returns")
-    out: dict[str, list[tuple[float, str]]] = {}
-    for r in roles.itertuples():
-        floor = max(r.untrained, r.uniform)
-        if np.isfinite(r.score) and r.score >= margin * floor and r.score > 0:
-            out.setdefault(f"{r.layer},{r.head}", []).append((-r.score / floor if floor > 0 else -np.inf,
-                                                               ROLES[r.role].short if r.role in ROLES else r.role))
-    return {k: [name for _, name in sorted(v)] for k, v in out.items()}
+def effects_payload(effects, config: dict) -> dict | None:
+    """The few numbers of ats.head_effects' table the page shows when heads are removed: per slot (EFFECT_SLOTS
+    order) the intact mean log p and each head's change, rounded to 3 decimals; None for no table."""
+    if effects is None:
+        return None
+    need = {"layer", "head", "slot", "delta", "intact"}
+    if not hasattr(effects, "columns") or not need <= set(effects.columns):
+        raise TypeError("effects must be the DataFrame ats.head_effects(poet, poems) returns "
+                        "(columns layer, head, slot, delta, intact)")
+    unknown = set(effects["slot"]) - set(EFFECT_SLOTS)
+    if unknown:
+        raise ValueError(f"effects has slots {sorted(unknown)}: the page knows {', '.join(EFFECT_SLOTS)}")
+    slots = [s for s in EFFECT_SLOTS if s in set(effects["slot"])]
+    L, H = config["n_layer"], config["n_head"]
+    if not effects["layer"].between(0, L - 1).all() or not effects["head"].between(0, H - 1).all():
+        raise ValueError(f"effects names heads outside layers 0–{L - 1}, heads 0–{H - 1}: is it another model's table?")
+    table = effects.pivot_table(index=["layer", "head"], columns="slot", values="delta", aggfunc="first")
+    intact = effects.groupby("slot")["intact"].first()
+    return {
+        "slots": slots,
+        "intact": [round(float(intact[s]), 3) for s in slots],
+        "delta": {f"{l},{h}": [None if pd.isna(row[s]) else round(float(row[s]), 3) for s in slots]
+                  for (l, h), row in table.iterrows()},
+        "poems": effects.attrs.get("poems"),
+        "mode": effects.attrs.get("knock_mode", "mean"),
+        "strong": EFFECT_STRONG,
+    }
 
 
 class PoetWidget(explorer.Widget):
@@ -136,12 +193,14 @@ class PoetWidget(explorer.Widget):
 
 
 def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights=None,
-                title: str = "小诗人：在浏览器里写诗") -> PoetWidget:
-    """The poet writing in the reader's browser, every head of every layer open at every step.
+                title: str = "小诗人：在浏览器里写诗", effects=None) -> PoetWidget:
+    """The poet writing in the reader's browser, every head of every layer open at every step, any head removable.
 
     poet: the model the page is about (default ats.load_poet()); its weights must be those
     the site ships (the page refuses files with another model_id). roles: ats.head_roles'
     DataFrame; a head is labelled with each role it clears both baselines on by 3×.
+    effects: ats.head_effects' DataFrame (or None): when the reader writes with heads
+    removed, the page shows what removing each of them costs at each slot.
     openings: the famous first characters offered as buttons (0 to 7 characters each).
     weights: the weights.npz the site's files are made from (default: the shipped one).
     """
@@ -166,7 +225,9 @@ def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights
         "folder": FOLDER,
         "max_prefix": MAX_PREFIX,
         "openings": openings,
-        "roles": role_labels(roles),
+        "roles": {} if roles is None else {f"{l},{h}": [ROLES[r].short for r in names]
+                                           for (l, h), names in named_roles(roles).items()},
+        "effects": effects_payload(effects, {"n_layer": poet.config.n_layer, "n_head": poet.config.n_head}),
         "settings": {"temperature": 0.8, "top_k": 20, "seed": 0},
         **explorer.stage_payload(),
         "x_note": "这一层的输入经 LayerNorm 之后的向量，再加一列常数 1（偏置的权重在 W 的最后一行）",

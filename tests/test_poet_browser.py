@@ -1,10 +1,11 @@
 """The poet's widget in headless Chromium: the same numbers and poems as numpy, every head open, bad input answered.
 
 If these fail, a reader of the static site would see probabilities or poems that
-differ from `poet.run` and `poet.generate` in Python, a head whose stages are not
-`run.heads[layer][head]`, a traceback instead of a Chinese message, weights
-downloaded before they are needed (or from another host), or a model other than
-the page's. The page is a bare one, served on 127.0.0.1 as a static host serves
+differ from `poet.run` and `poet.generate` in Python (with every head, or with some
+removed), a head whose stages are not `run.heads[layer][head]`, a step they cannot go
+back to, a head they cannot switch off, a traceback instead of a Chinese message,
+weights downloaded before they are needed (or from another host), or a model other
+than the page's. The page is a bare one, served on 127.0.0.1 as a static host serves
 the site, with the widget of a small random model and its exported site files;
 the chapter's page is not needed.
 """
@@ -45,17 +46,38 @@ def page_html(widget, theme: str = "light") -> str:
             f'background: {"#121212" if theme == "dark" else "#fff"}; }}</style><body>{widget.html}</body></html>')
 
 
+def with_head_means(folder: Path, seed: int = 0) -> Path:
+    """The random model's model.json with each head's mean output (as tools/train_poet.py records a trained one's),
+    unless it has them already: what a knock-out puts in a head's place, in Python and in the page."""
+    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    if "head_means" not in info:
+        hs = info["n_embd"] // info["n_head"]
+        info["head_means"] = (0.3 * np.random.default_rng(seed).standard_normal((info["n_layer"], info["n_head"], hs))).tolist()
+        (folder / "model.json").write_text(json.dumps(info), encoding="utf-8")
+    return folder
+
+
+def effects_table(poet) -> pd.DataFrame:
+    """A table shaped as ats.head_effects returns it: layer 1 · head 0 costs 2.5 nats at rhyme slots."""
+    slots = poet_web.EFFECT_SLOTS
+    rows = [dict(layer=l, head=h, slot=s, intact=-2.0 - k / 10, delta=-2.5 if (l, h, s) == (1, 0, "韵脚") else -0.01 * (l + h))
+            for l in range(poet.config.n_layer) for h in range(poet.config.n_head) for k, s in enumerate(slots)]
+    table = pd.DataFrame(rows)
+    table.attrs["poems"] = 200
+    return table
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     require_browser()
     # some poems end with </s>, some fill the context; int8, packed and float16 matrices, every kind the page reads
-    tiny = write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"), end_boost=4, float16=["transformer.wpe.weight"])
+    tiny = with_head_means(write_tiny_poet(tmp_path_factory.mktemp("tiny-poet"), end_boost=4, float16=["transformer.wpe.weight"]))
     poet = ats.load_poet(tiny)
     site = tmp_path_factory.mktemp("poet-site")
     poet_web.export_site(site / "_static" / "attn-poet", tiny)
     shutil.copy(PACKAGE / "data" / FONT, site / FONT)
     roles = pd.DataFrame([dict(role="previous character", layer=0, head=1, score=0.4, untrained=0.08, uniform=0.1)])
-    widget = ats.poet_widget(poet, roles=roles, weights=tiny)
+    widget = ats.poet_widget(poet, roles=roles, weights=tiny, effects=effects_table(poet))
     (site / "index.html").write_text(page_html(widget), encoding="utf-8")
     (site / "dark.html").write_text(page_html(widget, "dark"), encoding="utf-8")
     # A page built with another model: the site's files must be refused.
@@ -321,3 +343,166 @@ def test_script_hook_refuses_what_python_refuses(page):
                        ({"prefix": "abc"}, "字母"), ({"prefix": "龘"}, "不在小诗人认识")]:
         assert words in call(driver, "p.generate(arguments[0])", {"prefix": "床前", **bad})["error"]
     assert browser.console_errors(driver) == []
+
+
+# ---- heads removed (issue 27): the page's model equals Python's, the reader's switches, every step revisited ----
+
+KNOCKS = [([[1, 1]], "mean"), ([[0, 0], [1, 0]], "mean"), ([[1, 1]], "zero"), ([[0, 0], [1, 0]], "zero")]
+
+
+@pytest.mark.parametrize("knock, mode", KNOCKS)
+def test_with_heads_removed_the_page_writes_and_reads_as_python(page, knock, mode):
+    """If this broke, a reader who removes a head would see a poem or probabilities that Python's poet.generate and
+    poet.run with the same knock do not give: the page's claim about what a head does would be another model's."""
+    driver, poet = page
+    pairs = [tuple(p) for p in knock]
+    for prefix, seed, cache in (("床前", 0, True), ("", 3, False), ("白日", 11, True)):
+        theirs = call(driver, "p.generate(arguments[0])", {"prefix": prefix, "seed": seed, "temperature": 0.8, "top_k": 20,
+                                                          "cache": cache, "knock": knock, "knock_mode": mode})
+        assert theirs == poet.generate(prefix, seed=seed, temperature=0.8, top_k=20, knock=pairs, knock_mode=mode), (prefix, seed)
+    text = POEMS[1]
+    theirs = call(driver, "p.run(arguments[0], arguments[1])", text, {"knock": knock, "knock_mode": mode})
+    run = poet.run(text, knock=pairs, knock_mode=mode)
+    assert np.abs(np.array(theirs["probs"]) - run.next_char.to_numpy()).max() < 1e-9
+    assert np.abs(np.array(theirs["probs"]) - poet.run(text).next_char.to_numpy()).max() > 1e-6  # the knock changed something
+    for layer, head in pairs:  # the removed head still attends, as in Python
+        assert np.allclose(theirs["heads"][layer][head], run.heads[layer][head].weights.to_numpy(), atol=1e-9, rtol=0)
+
+
+@pytest.mark.parametrize("knock, mode, words", [
+    ([[2, 0]], "mean", "层 0–1，头 0–1"), ([[0, 2]], "mean", "层 0–1，头 0–1"), ([[0, -1]], "mean", "层 0–1"),
+    ([[1, 1], [1, 1]], "mean", "两次"), ([[0.5, 1]], "mean", "整数"), ([["0", 1]], "mean", "整数"), ([0, 1], "mean", "[层, 头]"),
+    ("1,1", "mean", "数组"), ([[1, 1]], "avg", "knock_mode")])
+def test_a_bad_knock_is_refused_in_chinese_and_nothing_is_computed(page, knock, mode, words):
+    """If this broke, a script asking for head 7 of a 2-head layer would get a poem (of some other model) or a traceback."""
+    driver, _ = page
+    for code in ("p.generate(arguments[0])", "p.run('床前', arguments[0])"):
+        out = call(driver, code, {"prefix": "床前", "knock": knock, "knock_mode": mode})
+        assert words in out.get("error", ""), (code, out)
+    assert browser.console_errors(driver) == []
+
+
+def written(driver) -> dict:
+    return driver.execute_script("""
+const r = document.querySelector('[data-attn-poet]'), q = (s) => [...r.querySelectorAll(s)];
+return {steps: q('[data-role=poem] [data-step]').map((b) => b.dataset.step), label: r.querySelector('[data-role=step-label]').textContent,
+        chosen: r.querySelector('.ap-bar.ap-chosen .ap-char').textContent, at: q('.ap-ch.ap-at').map((b) => b.dataset.step),
+        prev: r.querySelector('[data-action=prev]').disabled, next: r.querySelector('[data-action=next]').disabled,
+        position: Number(r.querySelector('[data-role=grid]').dataset.position)};""")
+
+
+def row_of(driver, layer: int, head: int) -> list[float]:
+    """The tile's colours are not numbers: the row a tile draws, read from its cells' tooltips (2 decimals)."""
+    return driver.execute_script("return [...document.querySelectorAll(`[data-attn-poet] [data-cell=\\\"${arguments[0]},${arguments[1]}\\\"] .ap-row span`)]"
+                                 ".map((s) => Number(s.title.split(' ').pop()))", layer, head)
+
+
+def test_every_step_can_be_revisited_and_says_whose_row_it_is(page):
+    """If this broke, once the poem is written a reader could not go back to see why the model wrote a character:
+    its candidates then, and every head's row at the character it had just read."""
+    driver, poet = page
+    click_write(driver, "床前")
+    poem = wait_written(driver)["poem"]
+    assert poem == poet.generate("床前", seed=0, temperature=0.8, top_k=20)
+    state = written(driver)
+    n = len(poem) - 2 + (1 if len(poem) < poet.config.block_size - 1 else 0)  # every character written, and </s> if drawn
+    assert state["steps"] == [str(k) for k in range(n)] and state["at"] == [str(n - 1)] and state["next"]
+    run = poet.run(poem)
+    for k in (0, 3, n // 2):
+        driver.execute_script(f"document.querySelector('[data-attn-poet] [data-role=poem] [data-step=\"{k}\"]').click()")
+        state, t = written(driver), 2 + k  # step k read the character at position 2 + k (<s> is 0) and wrote the next
+        assert state["at"] == [str(k)] and state["position"] == t and state["prev"] == (k == 0)
+        assert state["chosen"] == poem[t] and f"写「{poem[t]}」" in state["label"] and f"读到 「{poem[t - 1]}」" in state["label"]
+        assert f"第 {k + 1} / {n} 步" in state["label"]
+        for layer in range(poet.config.n_layer):
+            for head in range(poet.config.n_head):  # the tile is that character's row, not the last one's
+                assert np.allclose(row_of(driver, layer, head), run.heads[layer][head].weights.to_numpy()[t, :t + 1], atol=0.006)
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-action=next]').click()")
+    assert written(driver)["at"] == [str(n // 2 + 1)]
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    stops = driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [data-role=poem] .ap-ch')]"
+                                  ".filter((b) => b.tabIndex === 0).map((b) => b.dataset.step)")
+    assert stops == [str(n // 2 + 1)]  # one Tab stop in the poem: the step shown; ← → walk from it
+    driver.find_element(By.CSS_SELECTOR, "[data-attn-poet] .ap-ch.ap-at").send_keys(Keys.ARROW_LEFT, Keys.ARROW_LEFT, Keys.ARROW_RIGHT)
+    assert written(driver)["at"] == [str(n // 2)]
+    assert driver.execute_script("return document.activeElement.dataset.step") == str(n // 2)
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-action=prev]').click();"
+                          "document.querySelector('[data-attn-poet] [data-action=prev]').click()")
+    assert written(driver)["at"] == [str(n // 2 - 2)]
+
+
+def test_one_verse_per_line(page):
+    """If this broke, the poem would run on as one paragraph: a reader could not see its lines, nor where they rhyme."""
+    driver, poet = page
+    click_write(driver, "床前明月光，疑")  # the random model seldom writes punctuation: the reader's ends a verse
+    poem = wait_written(driver)["poem"]
+    tops = driver.execute_script("""
+const chars = [...document.querySelectorAll('[data-attn-poet] [data-role=poem] .ap-given, [data-attn-poet] [data-role=poem] .ap-ch:not(.ap-end)')];
+return chars.map((c) => [c.textContent, Math.round(c.getBoundingClientRect().top)]);""")
+    assert "".join(c for c, _ in tops) == poem
+    for (c, y), (_, below) in zip(tops, tops[1:]):  # a verse ends at its punctuation, the next starts on a new line
+        assert below > y if c in "，。" else True, poem  # (the random model's verses may be wider than the page: they wrap)
+
+
+def test_switches_remove_heads_and_the_two_poems_are_compared(page):
+    """If this broke, a reader could not take a head away to see what it does: no switch (or one a keyboard cannot
+    reach), no intact poem beside the other, or no measured cost of the heads removed."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver, poet = page
+    click_write(driver, "床前")
+    intact = wait_written(driver)["poem"]
+    switch = driver.find_element(By.CSS_SELECTOR, '[data-attn-poet] [data-knock="1,0"]')
+    assert switch.tag_name == "button" and switch.get_attribute("aria-label") == "去掉第 1 层 · 头 0"
+    assert switch.get_attribute("aria-pressed") == "false"
+    switch.send_keys(Keys.ENTER)  # the keyboard reaches it; the focus stays on it after the grid is redrawn
+    pressed = driver.execute_script("return [document.activeElement.dataset.knock, document.activeElement.getAttribute('aria-pressed')]")
+    assert pressed == ["1,0", "true"]
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-role=timing]').textContent = ''")
+    click_write(driver, "床前")
+    knocked = wait_written(driver)["poem"]
+    page_state = driver.execute_script("""
+const r = document.querySelector('[data-attn-poet]'), t = (s) => r.querySelector(s).textContent;
+return {twin: t('[data-role=twin]'), twinShown: !r.querySelector('[data-role=twin-col]').hidden, title: t('[data-role=main-title]'),
+        effects: [...r.querySelectorAll('.ap-effects-table tbody tr')].map((tr) => [...tr.children].map((c) => c.textContent)),
+        gone: [...r.querySelectorAll('.ap-cell.ap-removed [data-cell]')].map((b) => b.dataset.cell)};""")
+    assert knocked == call(driver, "p.generate(arguments[0])", {"prefix": "床前", "knock": [[1, 0]]}) != intact
+    assert page_state["twinShown"] and page_state["twin"] == intact and "第 1 层 · 头 0" in page_state["title"]
+    assert page_state["effects"][1] == ["第 1 层 · 头 0", "−2.50", "−0.01", "−0.01", "−0.01", "−0.01"]
+    assert page_state["effects"][0][1:] == ["−2.00", "−2.10", "−2.20", "−2.30", "−2.40"]  # the intact model's log p
+    assert page_state["gone"] == ["1,0"]
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-cell=\"1,0\"]').click()")
+    shown = call(driver, "p.shown()")
+    assert shown["removed"] == "mean" and "没有交给下一层" in driver.execute_script(
+        "return document.querySelector('[data-attn-poet] [data-role=head]').textContent")
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-role=twin] [data-step=\"2\"]').click()")
+    assert "完整的模型" in written(driver)["label"]  # the intact poem's steps open too
+    driver.execute_script("document.querySelector('[data-attn-poet] [data-action=restore]').click()")
+    assert driver.execute_script("return [...document.querySelectorAll('[data-attn-poet] [aria-pressed=true][data-knock]')].length") == 0
+    click_write(driver, "床前")
+    assert wait_written(driver)["poem"] == intact
+    assert driver.execute_script("return document.querySelector('[data-attn-poet] [data-role=twin-col]').hidden")
+    assert browser.console_errors(driver) == []
+
+
+def test_rhyme_characters_are_marked_as_python_judges_them(page):
+    """If this broke, the page would mark other characters as the rhyme, with other 平水韵 groups, or call a pair
+    rhyming that ats.rhymes does not (the table would not have come with the weights, or verse.js not been used)."""
+    from attn_steps import verse
+
+    driver, _ = page
+    assert call(driver, "p.run('床前').then(() => Boolean(p.model().verse))") is True  # the table came with the weights
+    for poem in POEMS:
+        got = driver.execute_script("return window.AttnPoetCompare.rhymeMarks(arguments[0], "
+                                    "document.querySelector('[data-attn-poet]').attnPoet.model().verse)", poem)
+        L, n = verse.verse_form(poem)
+        ends = verse.even_line_ends(poem, (L, n))
+        assert [m["char"] for m in got["marks"]] == ends and [poem[m["index"]] for m in got["marks"]] == ends
+        assert [m["rhymes"] for m in got["marks"][1:]] == [verse.rhymes(a, b) for a, b in verse.rhyme_pairs(poem)]
+        assert all(m["group"] in (verse.rhyme_groups(m["char"]) or (None,)) for m in got["marks"])
+    odd = driver.execute_script("return window.AttnPoetCompare.rhymeMarks('床前明月光', "
+                                "document.querySelector('[data-attn-poet]').attnPoet.model().verse)")
+    assert odd == {"form": None, "marks": []}

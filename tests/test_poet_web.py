@@ -98,3 +98,77 @@ def test_build_writes_the_site_files_once(tiny, tmp_path, monkeypatch):
     (out / "poet.bin").write_bytes(b"stale")  # an unchanged rebuild leaves the files alone
     site_tables._write_poet(app, None)
     assert (out / "poet.bin").read_bytes() == b"stale"
+
+
+def test_head_means_travel_with_the_weights(tiny, tmp_path):
+    """If this broke, the page could not remove a head as Python does (its mean output in its place), or would
+    take a table of the wrong shape for one."""
+    folder = tmp_path / "with-means"
+    folder.mkdir()
+    for name in ("weights.npz", "model.json"):
+        (folder / name).write_bytes((tiny / name).read_bytes())
+    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+    hs = CONFIG["n_embd"] // CONFIG["n_head"]
+    means = np.random.default_rng(0).standard_normal((CONFIG["n_layer"], CONFIG["n_head"], hs))
+    (folder / "model.json").write_text(json.dumps({**info, "head_means": means.tolist()}), encoding="utf-8")
+    manifest, _ = poet_web.manifest_and_binary(folder)
+    assert np.array_equal(np.array(manifest["head_means"]), means)  # every float as stored, nothing rounded
+    assert "head_means" not in poet_web.manifest_and_binary(tiny)[0]  # a model stored without them: the page says so
+    (folder / "model.json").write_text(json.dumps({**info, "head_means": means[:, :, :-1].tolist()}), encoding="utf-8")
+    with pytest.raises(ValueError, match="head_size"):
+        poet_web.manifest_and_binary(folder)
+
+
+def effects_table(config=CONFIG):
+    rows = [dict(layer=l, head=h, slot=s, delta=-0.01 * (l + h) - (2.5 if (l, h, s) == (1, 1, "韵脚") else 0),
+                 intact=-2.0 - k / 10)
+            for l in range(config["n_layer"]) for h in range(config["n_head"]) for k, s in enumerate(poet_web.EFFECT_SLOTS)]
+    return pd.DataFrame(rows)
+
+
+def test_widget_carries_the_measured_effects_compactly(tiny):
+    """If this broke, the page could not say what removing a head costs, or would carry the whole table."""
+    poet = ats.load_poet(tiny)
+    effects = effects_table()
+    effects.attrs["poems"] = 200
+    d = ats.poet_widget(poet, weights=tiny, effects=effects).data["effects"]
+    assert d["slots"] == list(poet_web.EFFECT_SLOTS) and d["intact"] == [-2.0, -2.1, -2.2, -2.3, -2.4]
+    assert d["delta"]["1,1"][0] == -2.52 and d["delta"]["0,0"] == [0.0] * 5 and len(d["delta"]) == 4
+    assert d["poems"] == 200 and d["mode"] == "mean"
+    assert len(json.dumps(d, ensure_ascii=False)) < 1000
+    assert ats.poet_widget(poet, weights=tiny).data["effects"] is None
+    with pytest.raises(TypeError, match="head_effects"):
+        ats.poet_widget(poet, weights=tiny, effects=effects.drop(columns="intact"))
+    with pytest.raises(ValueError, match="slots"):
+        ats.poet_widget(poet, weights=tiny, effects=effects.assign(slot="rhyme"))
+    with pytest.raises(ValueError, match="layers 0–1"):
+        ats.poet_widget(poet, weights=tiny, effects=effects.assign(layer=effects.layer + 1))
+
+
+def test_the_rhyme_table_travels_with_the_weights(tiny):
+    """If this broke, the page could not mark the rhyme characters of its poems (verse.js has no table of its own),
+    or would download groups of characters the model never writes."""
+    from attn_steps import verse
+
+    manifest, _ = poet_web.manifest_and_binary(tiny)
+    table, vocab = manifest["rhyme"], set(manifest["vocab"])
+    assert all(set(chars) <= vocab for chars in table.values())
+    for ch in ("光", "霜", "乡", "月"):
+        assert sorted(g for g, chars in table.items() if ch in chars) == sorted(verse.rhyme_groups(ch)), ch
+    assert len(json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode()) < 20_000
+
+
+def test_the_poets_math_has_the_same_names_in_both_languages():
+    """If this broke, a reader holding poet_math.js beside gpt.py and poet.py would not find the function that
+    does the same thing under the name the table gives (STYLE: twins in two languages)."""
+    import importlib
+    import re
+
+    js = (ats.explorer.WEB / "poet_math.js").read_text(encoding="utf-8")
+    for python, script in poet_web.MATH_TWINS:
+        module, *attrs = python.split(".")
+        obj = importlib.import_module(f"attn_steps.{module}")
+        for a in attrs:
+            obj = getattr(obj, a)
+        assert callable(obj), python
+        assert re.search(rf"(function {script}\(|const {script} = |class {script} )", js), script

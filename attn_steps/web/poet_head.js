@@ -5,7 +5,9 @@
  * explorer_nav.js's, so there is one renderer of a stage in the book. X is that layer's
  * input after LayerNorm plus a column of ones (the bias is the last row of each W).
  * With the KV cache, the rows of X, K and V of the earlier characters were computed at
- * earlier steps and reused (class ap-cached); the last row is new (ap-new). window.AttnPoetHead.
+ * earlier steps and reused (class ap-cached); the last row is new (ap-new). A head removed
+ * from the poem (a knock-out) still attends and is drawn; only its output is not used.
+ * window.AttnPoetHead.
  */
 window.AttnPoetHead = window.AttnPoetHead || (function () {
   "use strict";
@@ -38,14 +40,16 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
   }
 
   // The view of one head: a title, the navigator, the strip of stages, the derivation panel.
-  function html(ctx, layer, head, role, cached) {
+  function html(ctx, layer, head, { role, cached, removed }) {
     const stageRows = ctx.data.stages, stops = N.stopsOf(stageRows), T = ctx.tokens.length;
     const rowClass = (name, i) => (!CACHED.has(name) ? "" : i === T - 1 ? "ap-new" : cached ? "ap-cached" : "");
     const note = cached
       ? `KV 缓存：X、K、V 的前 ${T - 1} 行（灰底）是前几步算好存下的，这一步只算最后一行「${esc(ctx.tokens[T - 1])}」（蓝框），Q 也只要这一行。`
       : `没有缓存：每写一个字，X、Q、K、V 的全部 ${T} 行都重新算一遍。`;
+    const gone = removed ? `<p class="ap-removed-note">这首诗是去掉这个头写的：它的注意力照样算（下面每一步都是），` +
+      `但它的输出（最后一步）没有交给下一层，换成了${removed === "zero" ? " 0" : "它的平均输出"}。</p>` : "";
     return `<div class="ap-head-title"><b>第 ${layer} 层 · 头 ${head}</b>${role ? ` <span class="ap-role">${esc(role)}</span>` : ""}` +
-      ` <button type="button" data-action="close-head" title="收起">×</button></div><p class="ap-cache-note">${note}</p>` +
+      ` <button type="button" data-action="close-head" title="收起" aria-label="收起这个头">×</button></div>${gone}<p class="ap-cache-note">${note}</p>` +
       N.html(stops) + `<div class="ae-body"><div class="ae-strip" data-role="strip">` +
       stageRows.map((s) => S.panelHTML(ctx, s, { rowClass })).join("") +
       `</div><aside class="ae-prov" data-role="provenance" aria-live="polite"><h4>这个数从哪里来</h4>` +
@@ -59,9 +63,10 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
   }
 
   // Draw head (layer, head) into box and wire its navigator and derivations; returns what it shows.
-  function show(box, data, model, chars, f, layer, head, role, cached) {
+  // how: { role (its names), cached (the poem used the KV cache), removed (false, or the knock_mode it was removed by) }.
+  function show(box, data, model, chars, f, layer, head, how) {
     const ctx = context(data, model, chars, f, layer, head), stops = N.stopsOf(data.stages);
-    box.innerHTML = html(ctx, layer, head, role, cached);
+    box.innerHTML = html(ctx, layer, head, how);
     box.hidden = false;
     const strip = box.querySelector("[data-role=strip]"), prov = box.querySelector("[data-role=prov-body]");
     let view = N.find(stops, "weights");
@@ -82,7 +87,7 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
     strip.addEventListener("mouseover", explain);
     strip.addEventListener("click", explain);
     strip.addEventListener("focusin", explain);
-    return { layer, head, tokens: ctx.tokens, stages: ctx.stages, show: (which) => N.apply(box, strip, stops, N.find(stops, which)) };
+    return { layer, head, removed: how.removed, tokens: ctx.tokens, stages: ctx.stages, show: (which) => N.apply(box, strip, stops, N.find(stops, which)) };
   }
 
   return { labels, context, show };

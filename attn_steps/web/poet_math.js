@@ -1,13 +1,17 @@
-/* attn_steps, the poet's math: attn_steps/poet.py function for function, over plain arrays.
+/* attn_steps, the poet's math: attn_steps/gpt.py and poet.py function for function, over plain arrays.
  *
- * layerNorm, gelu, linear, mlp, headWeights, the model with a KV cache (step) and
- * without (forward, run: every head through explorer_math.js's selfAttention with
- * the causal mask, as poet.run), and the sampler (mulberry32 + draw), so a seed
- * writes the same poem here as poet.generate in Python. The weights come from the
- * site's files (attn_steps/poet_web.py): fromFiles(manifest, bytes) decodes integer
- * rows × scale and float16 to float64, the numbers poet_weights.read_weights gives. A model is
- * { config, vocab, p, heads }: p[name] a Float64Array (matrices row by row, stored
- * (out, in) as torch.nn.Linear; the output matrix is wte). No DOM here. window.AttnPoetMath.
+ * normalise, ln, gelu, linear, mlp, headWeights; one Transformer block (block) whose
+ * attention path is a parameter: every position at once (headSteps: each head through
+ * explorer_math.js's selfAttention with the causal mask, as poet.run) or one new token
+ * over a KV cache (Cache); the model with the cache (step) and without (forward, run);
+ * knock-outs (knockTable, knocked: heads whose output is replaced by its mean or by
+ * zeros, in block only); and the sampler (mulberry32 + draw), so a seed writes the same
+ * poem here as poet.generate in Python. The weights come from the site's files
+ * (attn_steps/poet_web.py): fromFiles(manifest, bytes) decodes integer rows × scale and
+ * float16 to float64, the numbers poet_weights.read_weights gives. A model is
+ * { config, vocab, p, heads, headMeans }: p[name] a Float64Array (matrices row by row,
+ * stored (out, in) as torch.nn.Linear; the output matrix is wte); headMeans[layer][head]
+ * each head's mean output (poet.head_means), or null. No DOM here. window.AttnPoetMath.
  */
 window.AttnPoetMath = window.AttnPoetMath || (function () {
   "use strict";
@@ -69,7 +73,7 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
       for (let k = 0; k < q.length; k++) w[k] = q[k] * s[Math.floor(k / cols)];
       p[name] = w;
     });
-    const model = { config: manifest.config, vocab: manifest.vocab, p, id: manifest.model_id };
+    const model = { config: manifest.config, vocab: manifest.vocab, p, id: manifest.model_id, headMeans: manifest.head_means || null };
     model.heads = Array.from({ length: model.config.n_layer }, (_, l) =>
       Array.from({ length: model.config.n_head }, (_, j) => headWeights(model, l, j)));
     return model;
@@ -93,17 +97,16 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     return Math.sign(x) * (1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + f));
   }
 
-  // (x − mean)/√(var + eps)·gain + bias for one row (population variance, as poet.layer_norm).
-  function layerNorm(x, gain, bias, eps = 1e-5) {
+  // (x − mean)/√(var + eps) for one row, population variance: LayerNorm's core, as layers.normalise.
+  function normalise(x, eps = 1e-5) {
     const n = x.length;
     let mean = 0;
     for (let i = 0; i < n; i++) mean += x[i];
     mean /= n;
     let v = 0;
     for (let i = 0; i < n; i++) v += (x[i] - mean) ** 2;
-    const sd = Math.sqrt(v / n + eps), out = new Array(n);
-    for (let i = 0; i < n; i++) out[i] = ((x[i] - mean) / sd) * gain[i] + bias[i];
-    return out;
+    const sd = Math.sqrt(v / n + eps);
+    return x.map((xi) => (xi - mean) / sd);
   }
 
   // Exact GELU, x/2·(1 + erf(x/√2)), as torch.nn.GELU().
@@ -122,7 +125,8 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
   const lin = (x, p, name) => linear(x, p[name + ".weight"], p[name + ".bias"]);
   const mlp = (x, p, pre) => lin(gelu(lin(x, p, pre + ".mlp.c_fc")), p, pre + ".mlp.c_proj");
   const add = (a, b) => a.map((v, i) => v + b[i]);
-  const ln = (x, p, name) => layerNorm(x, p[name + ".weight"], p[name + ".bias"]);
+  // The LayerNorm stored under name (gpt.ln): normalised, then its learned gain (name.weight) and bias (name.bias).
+  const ln = (x, p, name) => normalise(x).map((v, i) => v * p[name + ".weight"][i] + p[name + ".bias"][i]);
 
   // One head's Wq, Wk, Wv as explorer_math.js takes them: (C + 1) × head_size, the bias as the last row
   // (the weight of a constant 1, as poet.head_weights).
@@ -153,60 +157,116 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     return logits;
   }
 
-  // ---- the model ------------------------------------------------------------------
+  // ---- the model, as attn_steps/gpt.py ---------------------------------------------
 
-  // A KV cache: per layer and head, the rows of X (LN₁ + the 1), K and V computed so far,
-  // and each token's attention row (w) as it was computed, for the page to show.
-  function newCache(model) {
-    const { n_layer, n_head } = model.config;
-    return Array.from({ length: n_layer }, () => Array.from({ length: n_head }, () => ({ X: [], K: [], V: [], w: [] })));
-  }
-
-  // One new token through every layer, its K and V appended to the cache (poet.Poet._cached_steps);
-  // each head: q, k, v of the new row by AttnMath.project, then scores, scale, softmax, attend over the cache.
-  function step(model, cache, id) {
-    const { n_layer, n_head, n_embd: C } = model.config, p = model.p, hs = C / n_head;
-    let x = embed(model, id, cache[0][0].K.length);
-    for (let l = 0; l < n_layer; l++) {
-      const pre = `transformer.h.${l}`, h = [ln(x, p, pre + ".ln_1").concat([1])];  // (1, C + 1)
-      const y = [];
-      for (let j = 0; j < n_head; j++) {
-        const W = model.heads[l][j], c = cache[l][j];
-        c.X.push(h[0]);
-        c.K.push(M.project(h, W.Wk)[0]);
-        c.V.push(M.project(h, W.Wv)[0]);
-        const w = M.softmax(M.scale(M.scores(M.project(h, W.Wq), c.K), hs, 1));
-        c.w.push(w[0]);
-        y.push(...M.attend(w, c.V)[0]);
+  // Checked knock-outs as knocked reads them (poet.Poet.knock_table): { layer: { head: the vector that replaces its
+  // output } }, its mean output (mode "mean", model.headMeans) or zeros ("zero"). knock: [[layer, head], …].
+  // Anything else throws a message naming what is allowed, before anything is computed.
+  function knockTable(model, knock, mode) {
+    const { n_layer: L, n_head: H } = model.config, range = `层 0–${L - 1}，头 0–${H - 1}`;
+    mode = mode == null ? "mean" : mode;
+    if (mode !== "mean" && mode !== "zero") throw new Error(`knock_mode 只能是 "mean"（换成这个头的平均输出）或 "zero"（换成 0），不是 ${JSON.stringify(mode)}。`);
+    const pairs = knock == null ? [] : knock;
+    if (!Array.isArray(pairs)) throw new Error(`knock 要是 [层, 头] 的数组，例如 [[3, 3]]（${range}）。`);
+    const table = {};
+    pairs.forEach((pair) => {
+      const ok = Array.isArray(pair) && pair.length === 2 && pair.every(Number.isInteger);
+      if (!ok || pair[0] < 0 || pair[0] >= L || pair[1] < 0 || pair[1] >= H) {
+        throw new Error(`knock 里的 ${JSON.stringify(pair)} 不是一个头：每一项是 [层, 头] 两个整数，${range}。`);
       }
-      x = add(x, lin(y, p, pre + ".attn.c_proj"));
-      x = add(x, mlp(ln(x, p, pre + ".ln_2"), p, pre));
-    }
-    return logitsOf(model, x);
+      const [l, j] = pair;
+      if (table[l] && table[l][j]) throw new Error(`knock 里第 ${l} 层 · 头 ${j} 出现了两次：每个头只能去掉一次。`);
+      if (mode === "mean" && !model.headMeans) {
+        throw new Error("这份权重没有各个头的平均输出（head_means），不能用 \"mean\" 去掉头：请用 knock_mode \"zero\"。");
+      }
+      (table[l] = table[l] || {})[j] = mode === "mean" ? model.headMeans[l][j] : new Array(model.config.n_embd / H).fill(0);
+    });
+    return table;
   }
 
-  // Every position of ids at once, no cache, as poet.run: each head's stages from AttnMath.selfAttention with
-  // the causal mask; logits of every position (all) or of the last one only (what generation without a cache needs).
-  function forward(model, ids, all) {
-    const { n_layer } = model.config, p = model.p, T = ids.length;
-    let x = ids.map((id, t) => embed(model, id, t));
-    const causal = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => j <= i));
-    const heads = [];
-    for (let l = 0; l < n_layer; l++) {
-      const pre = `transformer.h.${l}`, X = x.map((r) => ln(r, p, pre + ".ln_1").concat([1]));  // (T, C + 1)
-      const layer = model.heads[l].map((W) => M.selfAttention(X, W, { scale: true, temperature: 1 }, causal));
-      heads.push(layer);
-      x = x.map((r, t) => {
-        const r1 = add(r, lin([].concat(...layer.map((s) => s.output[t])), p, pre + ".attn.c_proj"));
-        return add(r1, mlp(ln(r1, p, pre + ".ln_2"), p, pre));
+  // y (n_head rows of head_size: one position's head outputs) with the heads the table removes from layer i replaced.
+  function knocked(y, i, table) {
+    const gone = table && table[i];
+    return gone ? y.map((row, j) => (gone[j] ? gone[j] : row)) : y;
+  }
+
+  // ---- the attention paths: LN₁(x) of layer i (rows) → { y: each position's head outputs, seen: what the path keeps }
+
+  // Every position at once (poet.run's path): each head's stages from AttnMath.selfAttention with the causal mask, on
+  // X = [h, 1] (the 1 carries c_attn's bias). seen: per head { X, Q, K, V, scores, scaled, masked, weights, output }.
+  function headSteps(model) {
+    return (h, i) => {
+      const X = h.map((r) => r.concat([1])), T = X.length;  // (T, C + 1)
+      const causal = Array.from({ length: T }, (_, a) => Array.from({ length: T }, (_, b) => b <= a));
+      const seen = model.heads[i].map((W) => M.selfAttention(X, W, { scale: true, temperature: 1 }, causal));
+      return { y: X.map((_, t) => seen.map((s) => s.output[t])), seen };
+    };
+  }
+
+  // A KV cache (gpt.Cache): per layer and head, the rows of X, K and V so far and each token's attention row (w, for the
+  // page); attend runs only the new token: q, k, v of its row (AttnMath.project), then scores, scale, softmax, attend
+  // over everything cached. seen: per head { weights (1, t + 1) }.
+  class Cache {
+    constructor(model) {
+      this.model = model;
+      this.heads = Array.from({ length: model.config.n_layer }, () =>
+        Array.from({ length: model.config.n_head }, () => ({ X: [], K: [], V: [], w: [] })));
+    }
+
+    get length() { return this.heads[0][0].K.length; }
+
+    attend(h, i) {
+      const X = [h[0].concat([1])], hs = this.model.config.n_embd / this.model.config.n_head;  // (1, C + 1)
+      const seen = this.model.heads[i].map((W, j) => {
+        const c = this.heads[i][j];
+        c.X.push(X[0]);
+        c.K.push(M.project(X, W.Wk)[0]);
+        c.V.push(M.project(X, W.Wv)[0]);
+        const w = M.softmax(M.scale(M.scores(M.project(X, W.Wq), c.K), hs, 1));
+        c.w.push(w[0]);
+        return { weights: w, output: M.attend(w, c.V) };
       });
+      return { y: [seen.map((s) => s.output[0])], seen };
+    }
+  }
+
+  // ---- one block, whatever the path -------------------------------------------------
+
+  // x + c_proj(knocked(attend(LN₁(x)))), then + MLP(LN₂(x)), row by row; and what attend kept (gpt.block).
+  function block(model, x, i, attend, table) {
+    const p = model.p, pre = `transformer.h.${i}`;
+    const { y, seen } = attend(x.map((r) => ln(r, p, pre + ".ln_1")), i);
+    const out = x.map((r, t) => {
+      const r1 = add(r, lin([].concat(...knocked(y[t], i, table)), p, pre + ".attn.c_proj"));  // heads side by side: (C,)
+      return add(r1, mlp(ln(r1, p, pre + ".ln_2"), p, pre));
+    });
+    return { x: out, seen };
+  }
+
+  // One new token through every layer, its K and V appended to the cache; the logits of what comes next.
+  function step(model, cache, id, table) {
+    let x = [embed(model, id, cache.length)];
+    const attend = (h, i) => cache.attend(h, i);
+    for (let i = 0; i < model.config.n_layer; i++) x = block(model, x, i, attend, table).x;
+    return logitsOf(model, x[0]);
+  }
+
+  // Every position of ids at once, no cache: every head's stages, and the logits of every position (all)
+  // or of the last one only (what generation without a cache needs).
+  function forward(model, ids, all, table) {
+    let x = ids.map((id, t) => embed(model, id, t));
+    const heads = [], attend = headSteps(model);
+    for (let i = 0; i < model.config.n_layer; i++) {
+      const b = block(model, x, i, attend, table);
+      heads.push(b.seen);
+      x = b.x;
     }
     return { heads, logits: (all ? x : x.slice(-1)).map((r) => logitsOf(model, r)) };
   }
 
-  // poet.run: every head's stages and every position's next-token probabilities.
-  function run(model, ids) {
-    const { heads, logits } = forward(model, ids, true);
+  // poet.run: every head's stages and every position's next-token probabilities. opts: knock, knock_mode.
+  function run(model, ids, opts = {}) {
+    const { heads, logits } = forward(model, ids, true, knockTable(model, opts.knock, opts.knock_mode));
     return { heads, probs: logits.map((l) => M.softmaxRow(l).w) };
   }
 
@@ -239,23 +299,25 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
 
   // poet.generate one character at a time: next() draws one id from the logits of the last token read and
   // returns { id, logits, rows } (rows[layer][head]: that token's attention row), or null once </s> was
-  // drawn or the context is full. opts: seed, temperature, top_k (null: all), cache (false: rerun everything).
+  // drawn or the context is full. opts: seed, temperature, top_k (null: all), cache (false: rerun everything),
+  // knock ([[layer, head], …]) and knock_mode ("mean" or "zero"), checked before anything is computed.
   function writer(model, prefixIds, opts) {
-    const rng = mulberry32(opts.seed), ids = prefixIds.slice(), cache = newCache(model);
+    const knock = knockTable(model, opts.knock, opts.knock_mode);
+    const rng = mulberry32(opts.seed), ids = prefixIds.slice(), cache = new Cache(model);
     const topK = opts.top_k == null ? null : opts.top_k;
     let logits = null, rows = null, done = false;
     function read(news) {
       if (opts.cache) {
-        news.forEach((id) => { logits = step(model, cache, id); });
-        rows = cache.map((layer) => layer.map((c) => c.w[c.w.length - 1]));
+        news.forEach((id) => { logits = step(model, cache, id, knock); });
+        rows = cache.heads.map((layer) => layer.map((c) => c.w[c.w.length - 1]));
       } else {
-        const f = forward(model, ids, false);
+        const f = forward(model, ids, false, knock);
         logits = f.logits[0];
         rows = f.heads.map((layer) => layer.map((s) => s.weights[ids.length - 1]));
       }
     }
     return {
-      ids, cache,
+      ids, cache, knock,
       next() {
         if (done) return null;
         if (logits === null) read(ids);
@@ -269,6 +331,6 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     };
   }
 
-  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, layerNorm, gelu, linear, mlp, headWeights, newCache, step, forward,
-           run, mulberry32, draw, writer };
+  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, normalise, ln, gelu, linear, mlp, headWeights, knockTable, knocked,
+           headSteps, Cache, block, step, forward, run, mulberry32, draw, writer };
 })();

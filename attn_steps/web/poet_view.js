@@ -1,23 +1,27 @@
-/* attn_steps, the poet's page: type the first characters, watch the model write, open any head at any step.
+/* attn_steps, the poet's page: type the first characters, watch the model write, revisit any step, open any head,
+ * remove heads and write again to compare the two poems.
  *
  * Each root [data-attn-poet] holds its data as JSON (attn_steps/poet_web.py): the
  * configuration, the model_id the page was built with, where the site keeps the
  * weights (_static/attn-poet/), the book's table of stages, the head roles, the
- * openings. The weights load only when the reader first writes, with the bytes
- * counted as they arrive, and are refused if their model_id is another's. The math
- * is poet_math.js; one head is drawn by poet_head.js through stage_view.js.
+ * measured effect of removing each head, the openings. The weights load only when the
+ * reader first writes (poet_files.js). The math is poet_math.js; a step, the poem and
+ * the tiles are drawn by poet_steps.js, the two poems compared by poet_compare.js, one
+ * head opened by poet_head.js through stage_view.js.
  *
- * Contract for tests and scripts: root.attnPoet.run(text) resolves to { tokens, ids,
- * probs (every position's next-token probabilities, whole rows), heads[layer][head]
- * (attention weights) }; .generate({ prefix, seed, temperature, top_k, cache }) to the
- * poem; .shown() is the open head's { layer, head, tokens, stages }. Messages in
- * Chinese go to data-role="message". No network but the site's own two files.
+ * Contract for tests and scripts: root.attnPoet.run(text, { knock, knock_mode }) resolves
+ * to { tokens, ids, probs (every position's next-token probabilities, whole rows),
+ * heads[layer][head] (attention weights) }; .generate({ prefix, seed, temperature, top_k,
+ * cache, knock, knock_mode }) to the poem (knock: [[layer, head], …], knock_mode "mean" or
+ * "zero", as poet.generate); .shown() is the open head's { layer, head, tokens, stages };
+ * .step(k, which) shows step k of the poem ("main", or "twin": the intact one beside it).
+ * Messages in Chinese go to data-role="message". No network but the site's own files.
  */
 (function () {
   "use strict";
   if (window.AttnPoet) { window.AttnPoet.initAll(); return; }
-  const P = window.AttnPoetMath, H = window.AttnPoetHead, esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
-  const TOP = 10;  // candidates drawn as bars
+  const P = window.AttnPoetMath, H = window.AttnPoetHead, St = window.AttnPoetSteps, Cmp = window.AttnPoetCompare;
+  const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
 
   // Why a character cannot start a poem, in a few words.
   function kindOf(c) {
@@ -34,39 +38,43 @@
       this.root = root;
       this.data = JSON.parse(root.querySelector("script[data-role=poet-data]").textContent);
       this.model = null; this.loading = null; this.job = 0; this.ms = {};
+      this.off = new Set();  // "layer,head" of the heads the next poem is written without
+      this.poems = {}; this.at = null;  // main (the one written), twin (the intact one beside it); the step shown
       this.build();
     }
 
     build() {
-      const d = this.data, s = d.settings, c = d.config;
-      this.root.innerHTML = `<div class="ae-head"><b>${esc(d.title)}</b><span class="ae-source">${c.n_layer} 层 × ${c.n_head} 个头，` +
-        `每个字 ${c.n_embd} 个数，字表 ${c.vocab_size - 4} 字；权重在第一次写诗时才下载</span></div>` +
-        `<div class="ae-controls ap-controls"><label>开头 <input type="text" data-role="prefix" size="9" placeholder="0–${d.max_prefix} 个字" aria-label="诗的开头，0 到 ${d.max_prefix} 个字"></label>` +
-        `<span class="ap-openings" role="group" aria-label="名句的开头">${d.openings.map((o) => `<button type="button" data-opening="${esc(o)}">${esc(o)}</button>`).join("")}</span></div>` +
-        `<div class="ae-controls ap-controls"><label>温度 <input type="number" data-role="temperature" min="0.05" step="0.1" value="${s.temperature}"></label>` +
-        `<label>top-k <input type="number" data-role="top_k" min="1" max="${c.vocab_size}" step="1" value="${s.top_k}"></label>` +
-        `<label>种子 <input type="number" data-role="seed" min="0" step="1" value="${s.seed}"></label>` +
-        `<label><input type="checkbox" data-role="cache" checked> 用 KV 缓存</label>` +
-        `<button type="button" data-action="write" class="ap-write">写诗</button><button type="button" data-action="stop">停</button>` +
-        `<button type="button" data-action="reset">重来</button></div>` +
-        `<p class="ae-message" data-role="message" role="alert" hidden></p><p class="ap-status" data-role="status" aria-live="polite"></p>` +
-        `<div class="ap-poem" data-role="poem" aria-live="polite"></div><p class="ap-timing" data-role="timing"></p>` +
-        `<div class="ap-step" data-role="step" hidden><div class="ap-probs" data-role="probs"></div><div class="ap-grid-box">` +
-        `<p class="ap-label">这个字在每一层、每个头的注意力（点一个头看它的每一步）</p><div class="ap-grid" data-role="grid"></div></div></div>` +
-        `<div class="ap-headview" data-role="head" hidden></div>`;
+      this.root.innerHTML = St.pageHTML(this.data);
       const q = (sel) => this.root.querySelector(sel);
       this.el = { prefix: q("[data-role=prefix]"), message: q("[data-role=message]"), status: q("[data-role=status]"),
-        poem: q("[data-role=poem]"), timing: q("[data-role=timing]"), step: q("[data-role=step]"), probs: q("[data-role=probs]"),
-        grid: q("[data-role=grid]"), head: q("[data-role=head]"), cache: q("[data-role=cache]") };
+        poem: q("[data-role=poem]"), twin: q("[data-role=twin]"), twinCol: q("[data-role=twin-col]"), title: q("[data-role=main-title]"),
+        rhyme: q("[data-role=main-rhyme]"), twinRhyme: q("[data-role=twin-rhyme]"), effects: q("[data-role=effects]"),
+        timing: q("[data-role=timing]"), step: q("[data-role=step]"), label: q("[data-role=step-label]"), probs: q("[data-role=probs]"),
+        gridLabel: q("[data-role=grid-label]"), grid: q("[data-role=grid]"), head: q("[data-role=head]"), cache: q("[data-role=cache]"),
+        mode: q("[data-role=knock_mode]"), prev: q("[data-action=prev]"), next: q("[data-action=next]") };
       this.root.addEventListener("click", (e) => {
-        const b = e.target.closest("button, [data-cell]");
-        if (!b) return;
+        const b = e.target.closest("button");
+        if (!b || !this.root.contains(b)) return;
+        const a = b.dataset.action;
         if (b.dataset.opening !== undefined) { this.el.prefix.value = b.dataset.opening; this.write(); }
-        else if (b.dataset.action === "write") this.write();
-        else if (b.dataset.action === "stop") this.stop();
-        else if (b.dataset.action === "reset") this.reset();
-        else if (b.dataset.action === "close-head") { this.el.head.hidden = true; this.head = null; }
+        else if (a === "write") this.write();
+        else if (a === "stop") this.stop();
+        else if (a === "reset") this.reset();
+        else if (a === "close-head") { this.el.head.hidden = true; this.head = null; }
+        else if (a === "prev" || a === "next") this.showStep(this.at.k + (a === "prev" ? -1 : 1), this.at.which);
+        else if (a === "restore") { this.off.clear(); this.redrawGrid(); }
+        else if (b.dataset.knock !== undefined) this.toggle(b.dataset.knock);
+        else if (b.dataset.step !== undefined) this.showStep(Number(b.dataset.step), b.closest("[data-role=twin]") ? "twin" : "main");
         else if (b.dataset.cell !== undefined) this.openHead(...b.dataset.cell.split(",").map(Number));
+      });
+      // On a written character, ← and → walk the steps, the focus following.
+      this.root.querySelector(".ap-poems").addEventListener("keydown", (e) => {
+        const b = e.target.closest(".ap-ch"), dir = { ArrowLeft: -1, ArrowRight: 1 }[e.key];
+        if (!b || !dir) return;
+        e.preventDefault();
+        const shown = this.showStep(Number(b.dataset.step) + dir, b.closest("[data-role=twin]") ? "twin" : "main");
+        const next = shown && this.root.querySelector(".ap-ch.ap-at");
+        if (next) next.focus();
       });
       this.el.prefix.addEventListener("input", () => this.say(this.check(this.el.prefix.value, this.data.max_prefix).error));
       this.el.prefix.addEventListener("keydown", (e) => { if (e.key === "Enter") this.write(); });
@@ -91,54 +99,30 @@
       return { chars, ids: [P.START, ...chars.map((ch) => index.get(ch))] };
     }
 
-    // The weights, fetched once (the manifest, then the bytes with a running count), checked against the page.
+    // The weights, fetched once (poet_files.js), checked against the page.
     load() {
       if (this.model) return Promise.resolve(this.model);
       if (this.loading) return this.loading;
-      const root = siteRoot(), status = this.el.status;
+      const root = siteRoot();
       if (root === null) return Promise.reject(new Error("这里找不到网站的权重文件：小诗人只在构建好的网站上运行。"));
-      const base = new URL(this.data.folder, root).href;
       // The poet may write any of its 3,000 characters, most of them absent from the web font the pages
       // carry: on the book's site (its cjk.css is on the page), add the rest of the font as stage 0 does.
       if (document.querySelector('link[href*="_static/cjk.css"]')) window.AttnStage0.addRestFont(root);
-      status.textContent = "正在下载小诗人的权重……";
-      this.loading = fetch(base + "poet.json").then((r) => { if (!r.ok) throw new Error(`权重清单下载失败（HTTP ${r.status}）`); return r.json(); })
-        .then((manifest) => {
-          if (manifest.model_id !== this.data.model_id) {
-            throw new Error(`网站上的权重（${String(manifest.model_id).slice(0, 12)}）不是本页构建时的模型（${this.data.model_id.slice(0, 12)}），拒绝使用：请重新构建本书。`);
-          }
-          return fetch(base + "poet.bin").then((r) => this.readBytes(r, manifest.bytes)).then((buf) => P.fromFiles(manifest, buf));
-        }).then((model) => {
+      this.loading = window.AttnPoetFiles.load(new URL(this.data.folder, root).href, this.data.model_id, (t) => { this.el.status.textContent = t; })
+        .then((model) => {
           this.model = model;
           this.index = new Map(model.vocab.map((t, i) => [t, i]).filter(([, i]) => i > P.UNK));
-          status.textContent = "";
           return model;
-        }).catch((e) => { this.loading = null; status.textContent = ""; throw e; });
+        }).catch((e) => { this.loading = null; throw e; });
       return this.loading;
-    }
-
-    readBytes(r, total) {
-      if (!r.ok) throw new Error(`权重下载失败（HTTP ${r.status}）`);
-      if (!r.body || !r.body.getReader) return r.arrayBuffer();
-      const reader = r.body.getReader(), out = new Uint8Array(total);
-      let got = 0;
-      const pump = () => reader.read().then(({ done, value }) => {
-        if (done) {
-          if (got !== total) throw new Error(`权重只下载了 ${got} 字节，应有 ${total}`);
-          return out.buffer;
-        }
-        if (got + value.length > total) throw new Error("权重文件比清单说的大：拒绝使用");
-        out.set(value, got); got += value.length;
-        this.el.status.textContent = `正在下载小诗人的权重：${Math.round(got / 1024)} / ${Math.round(total / 1024)} KB`;
-        return pump();
-      });
-      return pump();
     }
 
     // The settings in the boxes, checked; throws a Chinese message.
     settings() {
       const num = (k) => Number(this.root.querySelector(`[data-role=${k}]`).value);
-      return this.checked({ temperature: num("temperature"), top_k: num("top_k"), seed: num("seed"), cache: this.el.cache.checked });
+      const knock = [...this.off].map((k) => k.split(",").map(Number)).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+      return Object.assign(this.checked({ temperature: num("temperature"), top_k: num("top_k"), seed: num("seed"), cache: this.el.cache.checked }),
+        { knock, knock_mode: this.el.mode.value });
     }
 
     // The rules of poet.generate's arguments (top_k null: every character), each broken one told in Chinese.
@@ -150,13 +134,14 @@
       return o;
     }
 
-    // 写诗: check, load if needed, then one character per frame, each step drawn.
+    // 写诗: check, load if needed, then one character per frame, each step drawn. With heads switched off, the poem
+    // is written without them and the intact model writes beside it, same seed, same settings.
     write() {
       let opts;
       try { opts = this.settings(); } catch (e) { this.say(e.message); return Promise.resolve(); }
       const first = this.check(this.el.prefix.value, this.data.max_prefix);
       if (first.error) {
-        if (first.unknown) this.showPoem(first.chars, first.unknown, 0);  // marked where they are, never dropped
+        if (first.unknown) this.showPoem(first.chars, first.unknown);  // marked where they are, never dropped
         this.say(first.error);
         return Promise.resolve();
       }
@@ -165,104 +150,161 @@
       this.root.dataset.busy = "1";  // until the poem is finished, stopped or refused
       return this.load().then(() => {
         const c = this.check(this.el.prefix.value, this.data.max_prefix);
-        if (c.error) { this.showPoem(c.chars, c.unknown || [], 0); this.say(c.error); delete this.root.dataset.busy; return; }
+        if (c.error) { this.showPoem(c.chars, c.unknown || []); this.say(c.error); delete this.root.dataset.busy; return; }
+        const main = this.newPoem(c, opts), knocked = opts.knock.length > 0;  // a bad knock throws here: nothing written
+        const twin = knocked ? this.newPoem(c, Object.assign({}, opts, { knock: [] })) : null;
         this.el.head.hidden = true; this.head = null;
-        const w = P.writer(this.model, c.ids, opts);
+        this.poems = { main, twin }; this.at = null;
+        this.showPoem(c.chars, []);
+        if (knocked) this.el.twin.innerHTML = this.el.poem.innerHTML;
+        this.el.title.hidden = !knocked;
+        this.el.title.textContent = knocked ? `去掉 ${opts.knock.map((p) => Cmp.headName(p.join(","))).join("、")}` : "";
+        this.el.twinCol.hidden = !knocked;
+        this.el.effects.hidden = true;
         let spent = 0, count = 0;
-        this.current = { w, opts };
-        this.showPoem(c.chars, [], c.chars.length);
         const tick = () => {
           if (job !== this.job) return;
-          const t0 = performance.now(), out = w.next();
-          if (out === null) return this.finish(opts, spent, count);
-          spent += performance.now() - t0; count += 1;
-          this.drawStep(w, out);
-          if (out.id === P.END) return this.finish(opts, spent, count);
+          const ms = this.advance(main);
+          if (ms !== false) { spent += ms; count += 1; this.showStep(main.steps.length - 1, "main"); }
+          const twinGrew = twin ? this.advance(twin) !== false : false;
+          if (ms === false && !twinGrew) return this.finish(opts, spent, count);
           setTimeout(tick, this.data.delay_ms || 60);
         };
         tick();
       }).catch((e) => { this.say(e.message); delete this.root.dataset.busy; });
     }
 
+    newPoem(c, opts) {
+      const w = P.writer(this.model, c.ids, opts);
+      return { w, ids: w.ids, given: c.chars.length, steps: [], knock: w.knock, opts };
+    }
+
+    // One character more of a poem: its step recorded, the character drawn; the ms the model took for it,
+    // or false once the poem is finished.
+    advance(poem) {
+      if (poem.done) return false;
+      const t = poem.ids.length - 1, t0 = performance.now(), out = poem.w.next(), ms = performance.now() - t0;
+      if (out === null) { poem.done = true; return false; }
+      poem.steps.push(St.record(out, t));
+      const box = poem === this.poems.main ? this.el.poem : this.el.twin;
+      if (out.id === P.END && box.lastElementChild && box.lastElementChild.tagName === "BR") box.lastElementChild.remove();  // （完） ends the last verse
+      box.insertAdjacentHTML("beforeend", St.charHTML(this.model.vocab, out.id, poem.steps.length - 1));
+      return ms;
+    }
+
     finish(opts, spent, count) {
       delete this.root.dataset.busy;
-      if (count) this.ms[opts.cache ? "cache" : "none"] = spent / count;
+      const key = (opts.knock.length ? "knock-" : "") + (opts.cache ? "cache" : "none");
+      if (count) this.ms[key] = spent / count;
       const f = (k) => (this.ms[k] === undefined ? "（还没量）" : `${this.ms[k].toFixed(1)} ms`);
-      this.el.timing.textContent = `每写一个字：用 KV 缓存 ${f("cache")}，不用缓存 ${f("none")}（这台设备上量的）。`;
+      const knocked = this.ms["knock-cache"] === undefined ? "" : `；去掉头、用缓存 ${f("knock-cache")}`;
+      this.el.timing.textContent = `每写一个字：用 KV 缓存 ${f("cache")}，不用缓存 ${f("none")}${knocked}（这台设备上量的）。`;
+      this.compare();
+    }
+
+    // The rhyme characters of both poems marked, and the measured cost of the removed heads.
+    compare() {
+      const { main, twin } = this.poems, verse = this.model.verse;
+      [[main, this.el.poem, this.el.rhyme], [twin, this.el.twin, this.el.twinRhyme]].forEach(([poem, box, line]) => {
+        if (!poem) { line.textContent = ""; return; }
+        const marks = Cmp.rhymeMarks(poem.ids.slice(1).map((i) => this.model.vocab[i]).join(""), verse);
+        Cmp.mark(box, marks);
+        line.innerHTML = Cmp.summaryHTML(marks);
+      });
+      const html = twin ? Cmp.effectsHTML(this.data.effects, main.opts.knock.map((p) => p.join(",")), main.opts.knock_mode) : "";
+      this.el.effects.innerHTML = html;
+      this.el.effects.hidden = !html;
     }
 
     stop() { this.job += 1; delete this.root.dataset.busy; }
 
     reset() {
-      this.stop(); this.current = null; this.head = null;
-      this.el.prefix.value = ""; this.el.poem.innerHTML = ""; this.el.step.hidden = true; this.el.head.hidden = true;
+      this.stop(); this.poems = {}; this.at = null; this.head = null;
+      this.el.prefix.value = ""; this.el.poem.innerHTML = ""; this.el.twin.innerHTML = ""; this.el.twinCol.hidden = true;
+      this.el.title.hidden = true; this.el.rhyme.textContent = ""; this.el.effects.hidden = true;
+      this.el.step.hidden = true; this.el.head.hidden = true;
       this.say("");
     }
 
-    showPoem(chars, unknown, prefixLength) {
+    // The reader's characters before anything is written (unknown ones marked where they are).
+    showPoem(chars, unknown) {
       const bad = new Set(unknown);
-      this.el.poem.innerHTML = chars.map((ch, i) => `<span class="${bad.has(ch) ? "ap-unknown" : i < prefixLength ? "ap-given" : ""}"` +
-        `${bad.has(ch) ? ' title="不在字表里"' : ""}>${esc(ch)}</span>`).join("");
+      this.el.poem.innerHTML = chars.map((ch) => (bad.has(ch) ? `<span class="ap-unknown" title="不在字表里">${esc(ch)}</span>`
+        : St.givenHTML(ch))).join("");
+      this.el.twin.innerHTML = "";
+      this.el.rhyme.textContent = ""; this.el.twinRhyme.textContent = "";
     }
 
-    // One step: the character written, the candidates as bars (the chosen one marked), the grid of heads.
-    drawStep(w, out) {
-      const vocab = this.model.vocab, probs = window.AttnMath.softmaxRow(out.logits).w;
-      if (out.id !== P.END) this.el.poem.insertAdjacentHTML("beforeend", `<span class="ap-new-char">${esc(vocab[out.id])}</span>`);
-      const top = probs.map((p, i) => [p, i]).sort((a, b) => b[0] - a[0] || a[1] - b[1]).slice(0, TOP);
-      if (!top.some(([, i]) => i === out.id)) top.push([probs[out.id], out.id]);
-      const name = (i) => (i === P.END ? "（完）" : vocab[i]);
-      this.el.probs.innerHTML = `<p class="ap-label">下一个字的概率（温度 1；选中的加框）</p>` + top.map(([p, i]) =>
-        `<div class="ap-bar${i === out.id ? " ap-chosen" : ""}"><span class="ap-char">${esc(name(i))}</span>` +
-        `<span class="ap-track"><span style="width:${(100 * p).toFixed(1)}%"></span></span><span class="ap-p">${p.toFixed(3)}</span></div>`).join("");
-      this.drawGrid(w.ids.length - (out.id === P.END ? 1 : 2), out.rows);
+    // Step k of a poem (main or twin): its candidates, every head's row at the character read, the switches.
+    showStep(k, which) {
+      const poem = this.poems[which];
+      if (!poem || !poem.steps.length) return null;
+      k = Math.max(0, Math.min(k, poem.steps.length - 1));
+      this.at = { which, k };
+      const vocab = this.model.vocab, step = poem.steps[k];
+      this.el.label.innerHTML = (this.poems.twin ? (which === "twin" ? "完整的模型，" : "去掉头的这首，") : "") + St.label(vocab, poem, k);
+      this.el.probs.innerHTML = St.candidatesHTML(vocab, step);
+      this.el.prev.disabled = k === 0;
+      this.el.next.disabled = k === poem.steps.length - 1;
+      this.root.querySelectorAll(".ap-ch.ap-at").forEach((b) => b.classList.remove("ap-at"));
+      const box = which === "twin" ? this.el.twin : this.el.poem, at = box.querySelector(`[data-step="${k}"]`);
+      if (at) at.classList.add("ap-at");
+      [this.el.poem, this.el.twin].forEach((b) => {  // one Tab stop per poem: its step shown, else its last
+        const chars = b.querySelectorAll(".ap-ch"), stop = b.querySelector(".ap-at") || chars[chars.length - 1];
+        chars.forEach((c) => { c.tabIndex = c === stop ? 0 : -1; });
+      });
+      this.redrawGrid();
       this.el.step.hidden = false;
+      if (!this.el.head.hidden && this.head && !this.root.dataset.busy) this.openHead(this.head.layer, this.head.head, true);
+      return { which, k, t: step.t, id: step.id };
     }
 
-    // Layers × heads: each cell the attention row of the character just read over everything before it.
-    drawGrid(t, rows) {
-      const c = this.data.config, chars = H.labels(this.tokensUpTo(t + 1));
-      let html = "";
-      for (let l = 0; l < c.n_layer; l++) {
-        html += `<div class="ap-layer"><span class="ap-layer-name">第 ${l} 层</span>`;
-        for (let j = 0; j < c.n_head; j++) {
-          const role = (this.data.roles[`${l},${j}`] || []).join("、"), row = rows[l][j];
-          html += `<button type="button" class="ap-cell" data-cell="${l},${j}" title="第 ${l} 层 · 头 ${j}${role ? "：" + esc(role) : ""}">` +
-            `<span class="ap-cell-name">头 ${j}${role ? ` <i>${esc(role)}</i>` : ""}</span><span class="ap-row">` +
-            row.map((v, k) => `<span style="background:${window.AttnStage.colours(this.data, v, "prob", 1)[0]}" title="${esc(chars[k])} ${v.toFixed(2)}"></span>`).join("") +
-            `</span></button>`;
-        }
-        html += "</div>";
-      }
-      this.el.grid.innerHTML = html;
-      this.el.grid.dataset.position = String(t);
+    // The tiles of the step shown: each head's row over the characters read, with its switch.
+    redrawGrid() {
+      if (!this.at) return;
+      const poem = this.poems[this.at.which], step = poem.steps[this.at.k];
+      const removed = new Set(poem.opts.knock.map((p) => p.join(",")));
+      const reader = step.t === 0 ? "开始符 <s>" : `「${this.model.vocab[poem.ids[step.t]]}」`;
+      this.el.gridLabel.textContent = `${reader}这一行：每一层、每个头里它看前面各字的注意力（点一个头看它的每一步；按「去掉」再写一次，比较两首诗）`;
+      this.el.grid.innerHTML = St.gridHTML(this.data, H.labels(this.tokensUpTo(poem, step.t + 1)), step.rows, this.off, removed);
+      this.el.grid.dataset.position = String(step.t);
     }
 
-    tokensUpTo(n) { return this.current.w.ids.slice(0, n).map((i) => this.model.vocab[i]); }
+    toggle(key) {
+      if (this.off.has(key)) this.off.delete(key); else this.off.add(key);
+      const b = this.el.grid.querySelector(`[data-knock="${key}"]`);
+      this.redrawGrid();
+      const again = this.el.grid.querySelector(`[data-knock="${key}"]`);
+      if (b && again) again.focus();
+    }
 
-    // Click on a head: its step-through on the text read so far (the query is the last character read).
-    openHead(layer, head) {
-      const t = Number(this.el.grid.dataset.position), ids = this.current.w.ids.slice(0, t + 1);
-      const f = P.forward(this.model, ids, false), role = (this.data.roles[`${layer},${head}`] || []).join("、");
-      this.head = H.show(this.el.head, this.data, this.model, this.tokensUpTo(t + 1), f, layer, head, role, this.current.opts.cache);
-      this.el.head.scrollIntoView({ block: "nearest" });
+    tokensUpTo(poem, n) { return poem.ids.slice(0, n).map((i) => this.model.vocab[i]); }
+
+    // Click on a head: its step-through on the text read up to the step shown (the query is the character read there).
+    openHead(layer, head, quiet) {
+      const poem = this.poems[this.at.which], t = poem.steps[this.at.k].t, ids = poem.ids.slice(0, t + 1);
+      const f = P.forward(this.model, ids, false, poem.knock), role = (this.data.roles[`${layer},${head}`] || []).join("、");
+      const removed = Boolean(poem.knock[layer] && poem.knock[layer][head]) && poem.opts.knock_mode;
+      this.head = H.show(this.el.head, this.data, this.model, this.tokensUpTo(poem, t + 1), f, layer, head,
+        { role, cached: poem.opts.cache, removed });
+      if (!quiet) this.el.head.scrollIntoView({ block: "nearest" });
       return this.head;
     }
 
     // ---- the script hook -----------------------------------------------------------
-    run(text) {
+    run(text, { knock = [], knock_mode = "mean" } = {}) {
       return this.load().then(() => {
         const c = this.check(text, this.data.config.block_size - 1);
         if (c.error && !c.unknown) throw new Error(c.error);
         const ids = [P.START, ...c.chars.map((ch) => (this.index.has(ch) ? this.index.get(ch) : P.UNK))];
-        const r = P.run(this.model, ids);
+        const r = P.run(this.model, ids, { knock, knock_mode });
         return { tokens: ids.map((i) => this.model.vocab[i]), ids, probs: r.probs,
                  heads: r.heads.map((layer) => layer.map((s) => s.weights)) };
       });
     }
 
-    generate({ prefix = "", seed = 0, temperature = 0.8, top_k = 20, cache = true } = {}) {
-      const opts = this.checked({ seed, temperature, top_k, cache: Boolean(cache) });
+    generate({ prefix = "", seed = 0, temperature = 0.8, top_k = 20, cache = true, knock = [], knock_mode = "mean" } = {}) {
+      const opts = this.checked({ seed, temperature, top_k, cache: Boolean(cache), knock, knock_mode });
       return this.load().then(() => {
         const c = this.check(prefix, this.data.config.block_size - 2);
         if (c.error) throw new Error(c.error);
@@ -278,8 +320,9 @@
       document.querySelectorAll("[data-attn-poet]").forEach((root) => {
         if (root.attnPoet) return;
         const p = new Poet(root);
-        root.attnPoet = { run: (t) => p.run(t), generate: (o) => p.generate(o), write: () => p.write(), shown: () => p.head || null,
-                          ms: () => Object.assign({}, p.ms), loaded: () => Boolean(p.model), model: () => p.model };
+        root.attnPoet = { run: (t, o) => p.run(t, o), generate: (o) => p.generate(o), write: () => p.write(), shown: () => p.head || null,
+                          step: (k, which = "main") => p.showStep(k, which), ms: () => Object.assign({}, p.ms),
+                          loaded: () => Boolean(p.model), model: () => p.model };
       });
     },
   };
