@@ -253,7 +253,7 @@ class Poet:
         if unknown:
             count = sum(row.count(UNK) for rows in by_length.values() for _, row in rows)
             warnings.warn(f"{len(unknown)} of the {len(poems)} poems have characters outside the vocabulary: "
-                          f"{count} characters were read as <unk> and scored as that token", UserWarning, stacklevel=4)
+                          f"{count} characters were read as <unk> and scored as that token", UserWarning, stacklevel=5)
         for rows in by_length.values():
             for k in range(0, len(rows), size):
                 yield [n for n, _ in rows[k:k + size]], np.array([row for _, row in rows[k:k + size]])

@@ -85,7 +85,7 @@ def effects_stand_in(poet) -> pd.DataFrame:
 
 def knock_figures(url: str, poet, driver, manifest: dict, label: str) -> list:
     """Issue 27's budgets: the extra data, ms per character with a head removed, the tiles at 1280 and 375 px."""
-    from benchmarks.bench import Figure
+    from benchmarks.figures import Figure
 
     dumps = lambda v: len(json.dumps(v, ensure_ascii=False, separators=(",", ":")).encode())  # noqa: E731
     means = dumps(manifest.get("head_means")) if manifest.get("head_means") is not None else 0
