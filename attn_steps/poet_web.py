@@ -48,15 +48,6 @@ MAX_PREFIX = 7  # the first line at most: the reader types the opening, the mode
 KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),
          "float32": np.dtype("<f4")}  # poet.bin's number kinds (attn_steps/poet_weights.py writes them)
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
-# The poet's math in both languages, function for function (../STYLE "Twins in two languages"): attn_steps' name
-# (module.name) and poet_math.js's. A test reads both files and this table.
-MATH_TWINS = (
-    ("layers.normalise", "normalise"), ("gpt.gelu", "gelu"), ("gpt.linear", "linear"), ("gpt.mlp", "mlp"), ("gpt.ln", "ln"),
-    ("gpt.embed", "embed"), ("gpt.head_weights", "headWeights"), ("gpt.Cache", "Cache"), ("gpt.knocked", "knocked"),
-    ("gpt.block", "block"), ("gpt.logits_of", "logitsOf"), ("poet.Poet.knock_table", "knockTable"),
-    ("poet.Poet.forward", "forward"), ("poet.Poet.run", "run"), ("poet.Poet.generate", "writer"),
-    ("poet_sampling.mulberry32", "mulberry32"), ("poet_sampling.draw", "draw"), ("poet_weights.dequantise", "fromFiles"),
-)
 EFFECT_SLOTS = SLOTS  # ats.head_effects' slots, in the order the page shows them
 EFFECT_STRONG = COST  # nats: a removal that costs at least this much at a slot is drawn bold (the bar for naming a job)
 

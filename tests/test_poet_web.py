@@ -156,19 +156,3 @@ def test_the_rhyme_table_travels_with_the_weights(tiny):
     for ch in ("光", "霜", "乡", "月"):
         assert sorted(g for g, chars in table.items() if ch in chars) == sorted(verse.rhyme_groups(ch)), ch
     assert len(json.dumps(table, ensure_ascii=False, separators=(",", ":")).encode()) < 20_000
-
-
-def test_the_poets_math_has_the_same_names_in_both_languages():
-    """If this broke, a reader holding poet_math.js beside gpt.py and poet.py would not find the function that
-    does the same thing under the name the table gives (STYLE: twins in two languages)."""
-    import importlib
-    import re
-
-    js = (ats.explorer.WEB / "poet_math.js").read_text(encoding="utf-8")
-    for python, script in poet_web.MATH_TWINS:
-        module, *attrs = python.split(".")
-        obj = importlib.import_module(f"attn_steps.{module}")
-        for a in attrs:
-            obj = getattr(obj, a)
-        assert callable(obj), python
-        assert re.search(rf"(function {script}\(|const {script} = |class {script} )", js), script
