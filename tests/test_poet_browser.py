@@ -142,7 +142,7 @@ def test_packed_integers_decode_as_numpy_does(page):
     for bits in (9, 10, 12, 16):
         v = rng.integers(0, 2 ** bits, 999)
         data = pack(v, bits)
-        theirs = driver.execute_script("return Array.from(window.AttnPoetMath.unpack(new Uint8Array(arguments[0]), "
+        theirs = driver.execute_script("return Array.from(window.AttnPoetMath.unpackSigned(new Uint8Array(arguments[0]), "
                                        "arguments[1], arguments[2]));", data.tolist(), bits, len(v))
         assert theirs == (unpack(data, bits, len(v)) - 2 ** (bits - 1)).tolist(), bits
 

@@ -36,8 +36,9 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
   };
 
   // count integers of `bits` bits (≤ 16), least significant bit first, one after the other from bytes[0]
-  // (poet_weights.pack), each less 2^(bits−1): the signed levels.
-  function unpack(bytes, bits, count) {
+  // (poet_weights.pack), each less 2^(bits−1): the signed levels (poet_weights.unpack gives them unsigned; read_weights
+  // subtracts the half), hence its own name.
+  function unpackSigned(bytes, bits, count) {
     const out = new Float64Array(count), mask = (1 << bits) - 1, half = 1 << (bits - 1);
     let acc = 0, have = 0, at = 0;
     for (let k = 0; k < count; k++) {
@@ -68,7 +69,7 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
       if (!packed && !key.endsWith(".q")) { p[key] = raw[key].a; return; }
       const name = key.slice(0, packed ? -7 : -2), s = raw[name + ".scale"].a;
       const shape = packed ? Array.from(raw[name + ".shape"].a) : raw[key].shape, cols = shape[1];
-      const q = packed ? unpack(raw[key].a, raw[name + ".bits"].a[0], shape[0] * cols) : raw[key].a;
+      const q = packed ? unpackSigned(raw[key].a, raw[name + ".bits"].a[0], shape[0] * cols) : raw[key].a;
       const w = new Float64Array(q.length);
       for (let k = 0; k < q.length; k++) w[k] = q[k] * s[Math.floor(k / cols)];
       p[name] = w;
@@ -331,6 +332,6 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     };
   }
 
-  return { PAD, START, END, UNK, fromFiles, float16, unpack, erf, normalise, ln, gelu, linear, mlp, headWeights, knockTable, knocked,
+  return { PAD, START, END, UNK, fromFiles, float16, unpackSigned, erf, normalise, ln, gelu, linear, mlp, headWeights, knockTable, knocked,
            headSteps, Cache, block, step, forward, run, mulberry32, draw, writer };
 })();

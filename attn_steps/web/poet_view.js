@@ -33,7 +33,7 @@
     return "字";
   }
 
-  class Poet {
+  class PoetPage {  // the page controller: state, DOM and events around poet_math.js (Python's Poet is the model)
     constructor(root) {
       this.root = root;
       this.data = JSON.parse(root.querySelector("script[data-role=poet-data]").textContent);
@@ -319,7 +319,7 @@
     initAll() {
       document.querySelectorAll("[data-attn-poet]").forEach((root) => {
         if (root.attnPoet) return;
-        const p = new Poet(root);
+        const p = new PoetPage(root);
         root.attnPoet = { run: (t, o) => p.run(t, o), generate: (o) => p.generate(o), write: () => p.write(), shown: () => p.head || null,
                           step: (k, which = "main") => p.showStep(k, which), ms: () => Object.assign({}, p.ms),
                           loaded: () => Boolean(p.model), model: () => p.model };
