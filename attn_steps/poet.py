@@ -38,7 +38,7 @@ from . import gpt
 from .gpt import one_blas_thread
 from .attention import self_attention, stable_softmax
 from .embeddings import unique_labels
-from .poet_sampling import END, NEVER_SAMPLED, PAD, START, UNK, draw, mulberry32  # noqa: F401 (poet.END etc. for callers)
+from .poet_sampling import END, NEVER_SAMPLED, PAD, START, UNK, check_settings, draw, mulberry32  # noqa: F401 (poet.END etc. for callers)
 from .poet_weights import TIED, read_weights
 
 DATA = Path(__file__).parent / "data" / "poet"
@@ -337,18 +337,7 @@ class Poet:
         seeds = list(seeds)
         if not seeds:
             raise ValueError("seeds is empty: give at least one seed")
-        for seed in seeds:
-            if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
-                raise ValueError(f"seed must be a whole number from 0 to 2**32 − 1, got {seed!r}")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
-                or not math.isfinite(temperature) or temperature <= 0:
-            raise ValueError(f"temperature must be a number > 0 (1 samples the model as it is, "
-                             f"lower is more cautious), got {temperature!r}")
-        if top_k is not None:
-            if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
-                raise TypeError(f"top_k must be a whole number or None, got {top_k!r}")
-            if not 1 <= top_k <= self.config.vocab_size:
-                raise ValueError(f"top_k must be between 1 and {self.config.vocab_size} (the vocabulary), got {top_k}")
+        check_settings(seeds, temperature, top_k, self.config.vocab_size)
         table = self.knock_table(knock, knock_mode)
         rngs = [mulberry32(int(seed)) for seed in seeds]
         rows = [list(ids) for _ in seeds]
@@ -389,11 +378,17 @@ class Poet:
             pending = [np.asarray((yield gpt.logits_of(x, p)))]
 
 
-def load_poet(folder=None) -> Poet:
-    """The shipped poet (attn_steps/data/poet), or one written by tools/train_poet.py to `folder`."""
+def read_folder(folder=None) -> tuple[dict, list[str]]:
+    """A model folder's model.json and its vocabulary (vocab.tsv there, else the shipped one): the one reader of both."""
     folder = DATA if folder is None else Path(folder)
     info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
     vocab_file = folder / "vocab.tsv" if (folder / "vocab.tsv").exists() else DATA / "vocab.tsv"
-    vocab = [line.split("\t")[0] for line in vocab_file.read_text(encoding="utf-8").splitlines()]
+    return info, [line.split("\t")[0] for line in vocab_file.read_text(encoding="utf-8").splitlines()]
+
+
+def load_poet(folder=None) -> Poet:
+    """The shipped poet (attn_steps/data/poet), or one written by tools/train_poet.py to `folder`."""
+    folder = DATA if folder is None else Path(folder)
+    info, vocab = read_folder(folder)
     config = PoetConfig(**{f.name: int(info[f.name]) for f in fields(PoetConfig)})
     return Poet(config, vocab, read_weights(folder / "weights.npz"), info)

@@ -6,6 +6,8 @@ logits at a temperature, among the top k). attn_steps.poet.Poet.generate uses th
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 PAD, START, END, UNK = 0, 1, 2, 3
@@ -40,3 +42,17 @@ def draw(logits: np.ndarray, u: float, temperature: float, top_k: int | None) ->
     return int(keep[min(np.searchsorted(running, u * running[-1], side="right"), len(keep) - 1)])
 
 
+def check_settings(seeds, temperature, top_k, vocab_size: int) -> None:
+    """The sampler's settings, checked: each seed 0..2**32 − 1, a temperature > 0, top_k None or 1..vocab_size."""
+    for seed in seeds:
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2 ** 32:
+            raise ValueError(f"seed must be a whole number from 0 to 2**32 − 1, got {seed!r}")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(temperature) or temperature <= 0:
+        raise ValueError(f"temperature must be a number > 0 (1 samples the model as it is, "
+                         f"lower is more cautious), got {temperature!r}")
+    if top_k is not None:
+        if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)):
+            raise TypeError(f"top_k must be a whole number or None, got {top_k!r}")
+        if not 1 <= top_k <= vocab_size:
+            raise ValueError(f"top_k must be between 1 and {vocab_size} (the vocabulary), got {top_k}")

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from . import explorer, verse
-from .poet import DATA, Poet, load_poet
+from .poet import DATA, Poet, load_poet, read_folder
 from .poet_weights import dequantise, read_weights
 from .head_roles import ROLES, named_roles
 from .knockouts import COST, SLOTS
@@ -85,16 +85,13 @@ def manifest_and_binary(weights=None) -> tuple[dict, bytes]:
     if not path.is_file():
         raise FileNotFoundError(f"no poet weights at {path}: train them with `python -m tools.train_poet` (see "
                                 "attn_steps/data/README.md)")
-    folder = path.parent
-    info = json.loads((folder / "model.json").read_text(encoding="utf-8"))
-    vocab_file = folder / "vocab.tsv" if (folder / "vocab.tsv").exists() else DATA / "vocab.tsv"
-    vocab = [line.split("\t")[0] for line in vocab_file.read_text(encoding="utf-8").splitlines()]
+    info, vocab = read_folder(path.parent)
     with np.load(path) as z:
         arrays = {k: z[k] for k in z.files}
     tensors, binary = _layout(arrays)
     config = {k: int(info[k]) for k in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size")}
     if len(vocab) != config["vocab_size"]:
-        raise ValueError(f"{vocab_file} has {len(vocab)} tokens, the model {config['vocab_size']}")
+        raise ValueError(f"the vocabulary of {path.parent} has {len(vocab)} tokens, the model {config['vocab_size']}")
     manifest = {"model_id": model_id(path), "config": config, "vocab": vocab, "bytes": len(binary), "tensors": tensors}
     means = head_means(info, config)
     if means is not None:
