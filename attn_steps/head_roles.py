@@ -31,7 +31,7 @@ class Role:
 
     pattern(L, n) → the (T, T) 0/1 matrix of expected (query, key) pairs for a form of
     n lines of L characters (T = n·(L + 1) + 1); the rows where it applies are its
-    non-empty rows. Adding a role is adding one record to ROLES.
+    non-empty rows. Adding a role is one decorated pattern function (`@role(...)`).
     """
 
     name: str
@@ -39,6 +39,19 @@ class Role:
     meaning: str  # in prose, Chinese
     pairs: str  # the same, in English
     pattern: Callable[[int, int], np.ndarray]
+
+
+ROLES: dict[str, Role] = {}  # name → Role, in the order the roles are defined below
+
+
+def role(name: str, short: str, meaning: str, pairs: str):
+    """Register the pattern function it decorates as a role: one record per role."""
+
+    def register(pattern):
+        ROLES[name] = Role(name, short, meaning, pairs, pattern)
+        return pattern
+
+    return register
 
 
 def _pos(L: int, line: int, col: int) -> int:
@@ -51,6 +64,8 @@ def _empty(L: int, n: int) -> np.ndarray:
     return np.zeros((T, T))
 
 
+@role("previous character", "前一字", "每个字看它前面的那个字",
+      "each character (from the 2nd) → the character just before it")
 def previous_character(L: int, n: int) -> np.ndarray:
     P = _empty(L, n)
     for q in range(2, len(P)):
@@ -58,6 +73,8 @@ def previous_character(L: int, n: int) -> np.ndarray:
     return P
 
 
+@role("same column, previous line", "上句同列", "一行的每个字看上一行同一列的字",
+      "a character of line j ≥ 1 → the same column of line j − 1")
 def same_column_previous_line(L: int, n: int) -> np.ndarray:
     P = _empty(L, n)
     for j in range(1, n):
@@ -66,6 +83,8 @@ def same_column_previous_line(L: int, n: int) -> np.ndarray:
     return P
 
 
+@role("parallel position (对仗)", "对仗", "一联下句的每个字看上句同一列的字",
+      "a character of a couplet's second line → the same column of its first line")
 def parallel_position(L: int, n: int) -> np.ndarray:
     P = _empty(L, n)
     for j in range(1, n, 2):
@@ -74,6 +93,8 @@ def parallel_position(L: int, n: int) -> np.ndarray:
     return P
 
 
+@role("rhyme", "韵脚", "偶数行的末字看上一个偶数行的末字",
+      "the last character of an even line (4th, 6th, 8th) → the last character of the previous even line")
 def rhyme(L: int, n: int, before: int = 0) -> np.ndarray:
     P = _empty(L, n)
     for j in range(3, n, 2):
@@ -81,10 +102,13 @@ def rhyme(L: int, n: int, before: int = 0) -> np.ndarray:
     return P
 
 
+@role("rhyme, one before", "韵脚前", "偶数行末字之前的那个字看上一个偶数行的末字：下一个字就要押韵",
+      "the character before that last one → the last character of the previous even line")
 def rhyme_one_before(L: int, n: int) -> np.ndarray:
     return rhyme(L, n, before=1)
 
 
+@role("punctuation", "标点", "每个字看前面所有的逗号和句号", "every position that can see a ，or 。 → all of them")
 def punctuation(L: int, n: int) -> np.ndarray:
     P = _empty(L, n)
     marks = [_pos(L, j, L) for j in range(n)]
@@ -93,27 +117,13 @@ def punctuation(L: int, n: int) -> np.ndarray:
     return P
 
 
+@role("start token", "起始符", "每个字看开头记号 `<s>`", "every character → <s>")
 def start_token(L: int, n: int) -> np.ndarray:
     P = _empty(L, n)
     P[1:, 0] = 1
     return P
 
 
-ROLES = {r.name: r for r in (
-    Role("previous character", "前一字", "每个字看它前面的那个字",
-         "each character (from the 2nd) → the character just before it", previous_character),
-    Role("same column, previous line", "上句同列", "一行的每个字看上一行同一列的字",
-         "a character of line j ≥ 1 → the same column of line j − 1", same_column_previous_line),
-    Role("parallel position (对仗)", "对仗", "一联下句的每个字看上句同一列的字",
-         "a character of a couplet's second line → the same column of its first line", parallel_position),
-    Role("rhyme", "韵脚", "偶数行的末字看上一个偶数行的末字",
-         "the last character of an even line (4th, 6th, 8th) → the last character of the previous even line", rhyme),
-    Role("rhyme, one before", "韵脚前", "偶数行末字之前的那个字看上一个偶数行的末字：下一个字就要押韵",
-         "the character before that last one → the last character of the previous even line", rhyme_one_before),
-    Role("punctuation", "标点", "每个字看前面所有的逗号和句号",
-         "every position that can see a ，or 。 → all of them", punctuation),
-    Role("start token", "起始符", "每个字看开头记号 `<s>`", "every character → <s>", start_token),
-)}
 CLEAR_MARGIN = 3.0  # a role is named for a head only when its score is ≥ 3× both baselines
 
 
