@@ -188,16 +188,17 @@ def attention_at_slots(poet, poems) -> pd.DataFrame:
 
 
 def head_table(roles: pd.DataFrame, effects: pd.DataFrame) -> pd.DataFrame:
-    """Every head side by side: where it looks (the roles head_roles names for it) and what it does (what removing it
-    costs at each slot, nats per character, and the job head_does names it for, if any). Chapter 9's table."""
+    """Every head side by side: where it looks (the roles head_roles names for it) and what it does (the change of
+    log p at each slot when it is removed, nats per character, and the job head_does names it for, if any).
+    Chapter 9's table."""
     does = head_does(effects)
     jobs = {(r["layer"], r["head"]): job for job, r in does.iterrows() if r["does"]}
     looks = named_roles(roles)
     cost = effects.pivot_table(index=["layer", "head"], columns="slot", values="delta")
     rows = []
     for (layer, head), deltas in cost.iterrows():
-        rows.append({"头": f"第 {layer} 层 · 头 {head}",
+        rows.append({"头": f"第{layer}层·头{head}",
                      "看哪里": "、".join(ROLES[r].short for r in looks.get((layer, head), [])) or "—",
-                     **{f"拿掉后 {s}": deltas[s] for s in SLOTS[:4]},
+                     **{s: deltas[s] for s in SLOTS[:4]},
                      "做什么": JOB_NAMES[jobs[(layer, head)]] if (layer, head) in jobs else "—"})
     return pd.DataFrame(rows).set_index("头")

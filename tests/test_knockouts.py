@@ -220,6 +220,6 @@ def test_head_table_puts_where_a_head_looks_beside_what_it_does():
             for l in range(2) for h in range(2) for s in he.SLOTS]
     roles = pd.DataFrame([dict(role="rhyme", layer=0, head=1, score=0.3, untrained=0.01, uniform=0.02)])
     table = he.head_table(roles, pd.DataFrame(rows))
-    assert table.loc["第 1 层 · 头 1", "做什么"] == "押韵" and table.loc["第 0 层 · 头 1", "做什么"] == "—"
-    assert table.loc["第 0 层 · 头 1", "看哪里"] == "韵脚" and table.loc["第 1 层 · 头 1", "看哪里"] == "—"
-    assert table.loc["第 1 层 · 头 1", "拿掉后 韵脚"] == -3.0
+    assert table.loc["第1层·头1", "做什么"] == "押韵" and table.loc["第0层·头1", "做什么"] == "—"
+    assert table.loc["第0层·头1", "看哪里"] == "韵脚" and table.loc["第1层·头1", "看哪里"] == "—"
+    assert table.loc["第1层·头1", "韵脚"] == -3.0
