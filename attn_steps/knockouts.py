@@ -14,9 +14,10 @@ its mean output (or zero), leave the rest of the model as it is, and measure
   head removed (the widget's sampler and settings, a fixed list of seeds).
 
 A head is said to *do* a slot's job (`head_does`) only when removing it costs
-at least `COST` nats there, more than removing any other head costs there, and
-at least `OVER_OTHER` × what its removal costs at ordinary characters: a head
-whose removal breaks everything is not named for one slot.
+at least `COST` nats there, more than removing any other head costs there, at
+least `OVER_OTHER` × what its removal costs at ordinary characters, and more
+than at any other job's slots: a head whose removal breaks everything is not
+named for one slot, and a form head is not named for the rhyme it breaks too.
 """
 
 from __future__ import annotations
@@ -109,21 +110,24 @@ def head_effects(poet, poems, knock_mode: str = "mean") -> pd.DataFrame:
 
 
 def head_does(effects: pd.DataFrame, cost: float = COST, over_other: float = OVER_OTHER) -> pd.DataFrame:
-    """For each job (韵脚, 标点, 句首): the head whose removal costs most there, the runner-up's cost, its cost at 其他,
-    and whether it does the job (cost ≥ `cost`, more than any other head, ≥ `over_other` × its cost at 其他)."""
+    """For each job (韵脚, 标点, 句首): the head whose removal costs most there, the runner-up's cost, its cost at 其他
+    and at its other jobs, and whether it does the job: cost ≥ `cost`, more than any other head's there, ≥ `over_other`
+    × its cost at 其他, and more than its cost at any other job (a head whose removal breaks the form costs at the
+    rhyme too; it is named for what it breaks most, not for everything it breaks)."""
     need = {"layer", "head", "slot", "delta"}
     if not hasattr(effects, "columns") or not need <= set(effects.columns):
         raise TypeError("effects must be the DataFrame ats.head_effects(poet, poems) returns")
+    costs = -effects.set_index(["slot", "layer", "head"])["delta"]
     rows = []
     for job in JOBS:
-        at = effects[effects["slot"] == job].assign(cost=lambda d: -d["delta"]).sort_values("cost", ascending=False)
-        best, runner = at.iloc[0], at.iloc[1]
-        other = -float(effects[(effects["slot"] == "其他") & (effects["layer"] == best["layer"])
-                               & (effects["head"] == best["head"])]["delta"].iloc[0])
-        does = bool(best["cost"] >= cost and best["cost"] > runner["cost"] and best["cost"] >= over_other * max(other, 0))
-        rows.append(dict(job=job, layer=int(best["layer"]), head=int(best["head"]), cost=float(best["cost"]),
-                         runner_up=float(runner["cost"]), runner_layer=int(runner["layer"]),
-                         runner_head=int(runner["head"]), cost_other=other, does=does))
+        at = costs.loc[job].sort_values(ascending=False)
+        (layer, head), (runner_layer, runner_head) = at.index[0], at.index[1]
+        best, other = float(at.iloc[0]), float(costs.loc[("其他", layer, head)])
+        elsewhere = max(float(costs.loc[(j, layer, head)]) for j in JOBS if j != job)
+        does = bool(best >= cost and best > at.iloc[1] and best >= over_other * max(other, 0) and best > elsewhere)
+        rows.append(dict(job=job, layer=int(layer), head=int(head), cost=best, runner_up=float(at.iloc[1]),
+                         runner_layer=int(runner_layer), runner_head=int(runner_head), cost_other=other,
+                         cost_other_jobs=elsewhere, does=does))
     return pd.DataFrame(rows).set_index("job")
 
 
