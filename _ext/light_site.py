@@ -51,7 +51,12 @@ MATHJAX_KEEP = (
     "output/svg.js",  # the context menu's Math Renderer -> SVG
     "output/svg/fonts",
     "a11y",  # the context menu's Accessibility options (explorer, speech)
-    "sre",  # speech rules the explorer fetches
+    # Speech rules the explorer fetches: the shared base, English (MathJax's default speech locale, the one the
+    # site's menu test checks) and Nemeth braille. The ten other locales' rules (3.3 MB) would be fetched only if a
+    # reader switched the speech language to Catalan, Danish, German, ..., Hindi; no page here is in those languages.
+    "sre/mathmaps/base.json",
+    "sre/mathmaps/en.json",
+    "sre/mathmaps/nemeth.json",
 )
 
 FONT_SOURCE = ROOT / "attn_steps" / "data" / "NotoSansCJKsc-Regular-GB2312.otf"

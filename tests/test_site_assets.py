@@ -172,7 +172,8 @@ def test_only_the_mathjax_pages_load_is_shipped():
     shipped = SITE / "_static" / "mathjax"
     assert not (shipped / "tex-svg-full.js").exists()
     assert not (shipped / "input" / "asciimath.js").exists()
-    assert sum(p.stat().st_size for p in shipped.rglob("*") if p.is_file()) < 8_000_000
+    assert sum(p.stat().st_size for p in shipped.rglob("*") if p.is_file()) < 5_000_000
+    assert sorted(p.name for p in (shipped / "sre" / "mathmaps").iterdir()) == ["base.json", "en.json", "nemeth.json"]
 
 
 def test_pages_do_not_load_fontawesome_js():
