@@ -146,6 +146,21 @@ def role_sums(poet, by_form: dict) -> dict[str, np.ndarray]:
     return sums
 
 
+def regular_poems(poems, block_size: int) -> tuple[list[str], int]:
+    """(the regular poems that fit the context, how many were skipped): what head_roles and the knock-outs measure on."""
+    if isinstance(poems, str) or not hasattr(poems, "__iter__"):
+        raise TypeError("poems must be a list of poem strings, e.g. the test poems")
+    poems = list(poems)
+    for p in poems:
+        if not isinstance(p, str):
+            raise TypeError(f"every poem must be a string (str), got {type(p).__name__}")
+    kept = [p for p in poems if verse_form(p) is not None and len(p) + 1 <= block_size]
+    if not kept:
+        raise ValueError("none of the poems is regular verse (4 or 8 lines of 5 or 7 characters, ，。 alternating): "
+                         "there is nothing to measure the heads on")
+    return kept, len(poems) - len(kept)
+
+
 def head_roles(poet, poems, untrained_seed: int = 0) -> pd.DataFrame:
     """One row per (role, layer, head): score, untrained, uniform, queries (how many query positions were averaged).
 
@@ -154,22 +169,10 @@ def head_roles(poet, poems, untrained_seed: int = 0) -> pd.DataFrame:
     weights 1/(q+1) on every visible key. Characters outside the vocabulary are
     read as <unk> silently here.
     """
-    if isinstance(poems, str) or not hasattr(poems, "__iter__"):
-        raise TypeError("poems must be a list of poem strings, e.g. the test poems")
-    poems = list(poems)
-    for p in poems:
-        if not isinstance(p, str):
-            raise TypeError(f"every poem must be a string (str), got {type(p).__name__}")
-    by_form, skipped = {}, 0
-    for p in poems:
-        f = verse_form(p)
-        if f is None or len(p) + 1 > poet.config.block_size:
-            skipped += 1
-            continue
-        by_form.setdefault(f, []).append(poet.encode(p, errors="ignore"))
-    if not by_form:
-        raise ValueError("none of the poems is regular verse (4 or 8 lines of 5 or 7 characters, ，。 alternating): "
-                         "there is nothing to score the roles on")
+    kept, skipped = regular_poems(poems, poet.config.block_size)
+    by_form = {}
+    for p in kept:
+        by_form.setdefault(verse_form(p), []).append(poet.encode(p, errors="ignore"))
     queries = {role: 0 for role in ROLES}
     uniform = {role: 0.0 for role in ROLES}
     for (L, n), rows in by_form.items():

@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from .head_roles import ROLES, named_roles
+from .head_roles import ROLES, named_roles, regular_poems
 from .verse import judged, rhyme_pairs, rhymes, verse_form
 
 SLOTS = ("韵脚", "标点", "句首", "其他", "全部")
@@ -66,18 +66,6 @@ def slots(poem: str) -> list[str | None]:
     return out + [None]
 
 
-def _regular(poet, poems, what="poems"):
-    if isinstance(poems, str) or not hasattr(poems, "__iter__"):
-        raise TypeError(f"{what} must be a list of poem strings, e.g. ats.test_poems()[:200]")
-    poems = list(poems)
-    if any(not isinstance(p, str) for p in poems):
-        raise TypeError(f"every poem must be a string (str)")
-    kept = [p for p in poems if verse_form(p) is not None and len(p) + 1 <= poet.config.block_size]
-    if not kept:
-        raise ValueError("none of the poems is regular verse (4 or 8 lines of 5 or 7 characters, ，。 alternating)")
-    return kept, len(poems) - len(kept)
-
-
 def every_head(poet) -> list[tuple[int, int]]:
     return [(l, h) for l in range(poet.config.n_layer) for h in range(poet.config.n_head)]
 
@@ -91,7 +79,7 @@ def head_effects(poet, poems, knock_mode: str = "mean") -> pd.DataFrame:
     Only regular poems are used (df.attrs says how many were skipped); characters
     outside the vocabulary are read as <unk> and scored as that token.
     """
-    kept, skipped = _regular(poet, poems)
+    kept, skipped = regular_poems(poems, poet.config.block_size)
     labels = np.array([s or "" for p in kept for s in slots(p)])
     masks = {s: (labels == s) if s != "全部" else np.ones(len(labels), dtype=bool) for s in SLOTS}
     with warnings.catch_warnings():
@@ -163,20 +151,18 @@ def knockout_poems(poet, seeds=range(60), temperature: float = 0.8, top_k: int |
 def attention_at_slots(poet, poems) -> pd.DataFrame:
     """Where each head looks from the positions that write a rhyme (韵脚) and from every other position after <s>
     (其他位置): its mean share on <s> (the sink) and on the earlier rhyme characters (even-line ends before)."""
-    kept, _ = _regular(poet, poems)
+    kept, _ = regular_poems(poems, poet.config.block_size)
     c = poet.config
     sums = {s: np.zeros((c.n_layer, c.n_head, 2)) for s in ("韵脚", "其他位置")}
     counts = {s: 0 for s in sums}
     for poem in kept:
-        L, _ = verse_form(poem)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            _, weights = poet.forward([poet.encode(poem, errors="ignore")], logits=False)
+        L, n = verse_form(poem)
+        _, weights = poet.forward([poet.encode(poem, errors="ignore")], logits=False)
         W = np.stack(weights, axis=1)[0]  # (n_layer, nh, T, T)
-        ends = [k + 1 for k, s in enumerate(slots(poem)[:-1]) if divmod(k, L + 1)[1] == L - 1
-                and divmod(k, L + 1)[0] % 2 == 1]  # positions of every even line's last character
-        for k, s in enumerate(slots(poem)[1:-1], start=1):  # query k writes character k (k = 0 only sees <s>)
-            where = "韵脚" if s == "韵脚" else "其他位置"
+        ends = [j * (L + 1) + L for j in range(1, n, 2)]  # positions of the even lines' last characters
+        labels = slots(poem)
+        for k in range(1, len(poem)):  # query k writes character k (k = 0 only sees <s>)
+            where = "韵脚" if labels[k] == "韵脚" else "其他位置"
             earlier = [e for e in ends if e <= k]
             sums[where][..., 0] += W[:, :, k, 0]
             sums[where][..., 1] += W[:, :, k, earlier].sum(axis=-1) if earlier else 0
