@@ -109,6 +109,7 @@ def _lighten(app, exception):
     site = Path(app.outdir)
     copy_mathjax(site)
     drop_unused_theme_assets(site)
+    name_icon_on_redirect(site, app.config.html_favicon)
     # The figures and the two fonts side by side: Pillow and Brotli release the GIL, so threads use every core.
     with ThreadPoolExecutor() as pool:
         figures = quantize_figures(site / "_images", pool)
@@ -142,6 +143,17 @@ def copy_mathjax(site: Path) -> None:
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 path.rmdir()
+
+
+def name_icon_on_redirect(site: Path, favicon: str | None) -> None:
+    """The site's root index.html is Jupyter Book's one-line redirect, written outside the theme: name the book's icon
+    there too, or a browser opening the root asks for /favicon.ico (a failed request in the console) before it moves on."""
+    index = site / "index.html"
+    if not favicon or not index.is_file():
+        return
+    text = index.read_text(encoding="utf-8")
+    if 'http-equiv="Refresh"' in text and 'rel="icon"' not in text:
+        index.write_text(f'<link rel="icon" href="_static/{Path(favicon).name}" />\n' + text, encoding="utf-8")
 
 
 def drop_unused_theme_assets(site: Path) -> None:

@@ -206,6 +206,13 @@ def test_no_inline_script_is_declared_twice(name):
     assert repeated == set()
 
 
+def test_the_root_redirect_names_the_icon_too():
+    """If this broke, a reader opening the site's root would log a failed request for /favicon.ico before the redirect."""
+    text = (SITE / "index.html").read_text(encoding="utf-8")
+    assert 'http-equiv="Refresh"' in text and '<link rel="icon" href="_static/favicon.svg" />' in text
+    assert (SITE / "_static" / "favicon.svg").is_file()
+
+
 @every_page
 def test_page_names_its_icon_and_a_valid_theme_mode(name):
     """If this broke, every page would log a failed request for /favicon.ico, or the theme an
