@@ -35,7 +35,7 @@ import pandas as pd
 
 from . import explorer, verse
 from .poet import DATA, Poet, load_poet, read_folder
-from .poet_weights import dequantise, read_weights
+from .poet_weights import from_wire, read_weights, to_wire
 from .head_roles import ROLES, named_roles
 from .knockouts import COST, SLOTS
 
@@ -45,8 +45,6 @@ SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_exp
            "verse.js", "poet_math.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
-KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),
-         "float32": np.dtype("<f4")}  # poet.bin's number kinds (attn_steps/poet_weights.py writes them)
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")
 EFFECT_SLOTS = SLOTS  # ats.head_effects' slots, in the order the page shows them
 EFFECT_STRONG = COST  # nats: a removal that costs at least this much at a slot is drawn bold (the bar for naming a job)
@@ -61,22 +59,6 @@ def model_id(path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _layout(arrays: dict[str, np.ndarray]) -> tuple[list[dict], bytes]:
-    """Each array at an offset that is a multiple of 4, as stored (KINDS), little-endian."""
-    tensors, chunks, offset = [], [], 0
-    for name in sorted(arrays):
-        a = arrays[name]
-        kind = next((k for k, d in KINDS.items() if d == a.dtype.newbyteorder("<")), None)
-        if kind is None:
-            raise ValueError(f"weights.npz holds {name} as {a.dtype}: only " + ", ".join(KINDS) + " are exported")
-        raw = a.astype(KINDS[kind]).tobytes()
-        tensors.append({"name": name, "shape": list(a.shape), "kind": kind, "offset": offset, "bytes": len(raw)})
-        pad = -len(raw) % 4
-        chunks.append(raw + b"\0" * pad)
-        offset += len(raw) + pad
-    return tensors, b"".join(chunks)
-
-
 def manifest_and_binary(weights=None) -> tuple[dict, bytes]:
     """(poet.json's content, poet.bin's bytes) for the shipped weights, or a weights.npz written by tools/train_poet.py."""
     path = Path(weights) if weights is not None else weights_file()
@@ -88,7 +70,7 @@ def manifest_and_binary(weights=None) -> tuple[dict, bytes]:
     info, vocab = read_folder(path.parent)
     with np.load(path) as z:
         arrays = {k: z[k] for k in z.files}
-    tensors, binary = _layout(arrays)
+    tensors, binary = to_wire(arrays)
     config = {k: int(info[k]) for k in ("n_layer", "n_head", "n_embd", "block_size", "vocab_size")}
     if len(vocab) != config["vocab_size"]:
         raise ValueError(f"the vocabulary of {path.parent} has {len(vocab)} tokens, the model {config['vocab_size']}")
@@ -137,12 +119,7 @@ def read_site(folder) -> dict[str, np.ndarray]:
     """The float64 parameters as the browser computes them from the site's files: for tests and checks."""
     folder = Path(folder)
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    binary = (folder / BINARY).read_bytes()
-    raw = {}
-    for t in manifest["tensors"]:
-        dtype = KINDS[t["kind"]]
-        raw[t["name"]] = np.frombuffer(binary, dtype=dtype, count=int(np.prod(t["shape"])), offset=t["offset"]).reshape(t["shape"])
-    return dequantise(raw)
+    return from_wire(manifest["tensors"], (folder / BINARY).read_bytes())
 
 
 def effects_payload(effects, config: dict) -> dict | None:

@@ -15,6 +15,11 @@ Every vector (biases, LayerNorm gains) is float32. `lm_head.weight` is not
 stored: it is `transformer.wte.weight` (tied). `dequantise` gives float64;
 the browser (attn_steps/web/poet_math.js) decodes the same bytes to the same
 float64 numbers.
+
+On the wire (the site's poet.bin, or the kernel's reply in Jupyter) the stored arrays
+travel as they are: each at an offset that is a multiple of 4, little-endian, of one of
+the KINDS; `to_wire` lays them out with a list of {name, shape, kind, offset, bytes},
+`from_wire` reads them back to float64 as poet_math.js's fromFiles does.
 """
 
 from __future__ import annotations
@@ -24,6 +29,9 @@ import fnmatch
 import numpy as np
 
 TIED = "lm_head.weight"
+# The number kinds weights.npz stores, as the wire names them (poet_math.js decodes each).
+KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),
+         "float32": np.dtype("<f4")}
 SIDE = (".scale", ".bits", ".shape")  # what goes with a matrix's integers; not parameters of their own
 # Bits per number of the matrices tools/train_poet.py stores with more than 8 (patterns as fnmatch reads them):
 # the token embedding, which is also the output matrix (every logit is a row of it times the last hidden state),
@@ -132,3 +140,29 @@ def read_weights(path) -> dict[str, np.ndarray]:
     """weights.npz → float64 parameters (see `dequantise`)."""
     with np.load(path) as z:
         return dequantise({k: z[k] for k in z.files})
+
+
+def to_wire(arrays: dict[str, np.ndarray]) -> tuple[list[dict], bytes]:
+    """Stored arrays → (each one's {name, shape, kind, offset, bytes}, the bytes): in name order, each at an
+    offset that is a multiple of 4, as stored (KINDS), little-endian."""
+    tensors, chunks, offset = [], [], 0
+    for name in sorted(arrays):
+        a = np.asarray(arrays[name])
+        kind = next((k for k, d in KINDS.items() if d == a.dtype.newbyteorder("<")), None)
+        if kind is None:
+            raise ValueError(f"weights.npz holds {name} as {a.dtype}: only " + ", ".join(KINDS) + " are exported")
+        raw = a.astype(KINDS[kind]).tobytes()
+        tensors.append({"name": name, "shape": list(a.shape), "kind": kind, "offset": offset, "bytes": len(raw)})
+        pad = -len(raw) % 4
+        chunks.append(raw + b"\0" * pad)
+        offset += len(raw) + pad
+    return tensors, b"".join(chunks)
+
+
+def from_wire(tensors: list[dict], binary: bytes) -> dict[str, np.ndarray]:
+    """`to_wire`'s list and bytes → float64 parameters (see `dequantise`)."""
+    raw = {}
+    for t in tensors:
+        count = int(np.prod(t["shape"]))
+        raw[t["name"]] = np.frombuffer(binary, dtype=KINDS[t["kind"]], count=count, offset=t["offset"]).reshape(t["shape"])
+    return dequantise(raw)

@@ -18,7 +18,7 @@ import pytest
 
 import attn_steps as ats
 from attn_steps import poet as poet_module
-from attn_steps import poet_web
+from attn_steps import poet_web, poet_weights
 
 from tools.poet_random import CONFIG, write_tiny_poet
 
@@ -38,7 +38,7 @@ def test_site_files_give_read_weights_bit_for_bit(tiny, tmp_path):
     assert manifest["model_id"] == poet_web.model_id(tiny / "weights.npz")
     assert manifest["config"] == CONFIG and len(manifest["vocab"]) == CONFIG["vocab_size"]
     assert all(t["offset"] % 4 == 0 for t in manifest["tensors"])  # every float32 readable where it starts
-    assert {t["kind"] for t in manifest["tensors"]} == set(poet_web.KINDS)  # every kind the page decodes
+    assert {t["kind"] for t in manifest["tensors"]} == set(poet_weights.KINDS)  # every kind the page decodes
     assert sizes["poet.bin"] == (tmp_path / "poet.bin").stat().st_size == manifest["bytes"]
     with np.load(tiny / "weights.npz") as z:  # the bytes are weights.npz's, not re-rounded
         assert sizes["poet.bin"] >= sum(z[k].nbytes for k in z.files)

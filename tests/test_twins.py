@@ -11,7 +11,7 @@ import pytest
 
 WEB = Path(__file__).resolve().parent.parent / "attn_steps" / "web"
 PACKAGE = WEB.parent
-TWINNED = ("attention", "tiles", "segmenter", "verse", "gpt", "poet_sampling")
+TWINNED = ("attention", "tiles", "segmenter", "verse", "gpt", "poet_sampling", "poet_weights")
 
 
 def tables(text: str) -> tuple[list[tuple[str, str, str]], dict[str, str]]:
