@@ -1,5 +1,6 @@
 # Two commands do all setup on a fresh machine (Python 3.11 + make):
 #   make book   build the site into _build/html
+#   make lab    open the chapters in JupyterLab (http://127.0.0.1:8888), from the pinned environment
 #   make check  the quick loop: unit tests and the JavaScript twins in Chromium; no notebooks, no site (< 3 min)
 #   make test   everything: the book, the chapters with the model double, every test, the built site in Chromium;
 #               installs Debian's chromium and chromium-driver first when missing (as root)
@@ -25,7 +26,7 @@ MODEL_DEPS := spacy-pkuseg==1.0.1
 MODEL_VENV := .venv-model
 DOUBLE_DIR := _build/model-double
 
-.PHONY: book test test-model check browser bench model clean stamp-hash pytest-built pytest-rest timed-book timed-pytest-built timed-test-model timed-pytest-rest FORCE
+.PHONY: book lab test test-model check browser bench model clean stamp-hash pytest-built pytest-rest timed-book timed-pytest-built timed-test-model timed-pytest-rest FORCE
 
 $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -119,7 +120,8 @@ $(TIMED_PARTS): timed-%:
 timed-pytest-built: timed-book
 timed-pytest-rest: timed-test-model
 
-# pytest in two parts for make test: after the build, what reads it and the slow tests; beside it, the rest.
+# pytest in two parts for make test: after the build, what reads it and the slow tests; beside it, the rest
+# (make check's tests, then the chapters run live in JupyterLab: tests/test_lab.py).
 pytest-built:
 	$(BIN)/python -m pytest -m "notebook or slow"
 pytest-rest:
@@ -128,7 +130,7 @@ pytest-rest:
 # The quick loop: unit tests and the JavaScript twins in Chromium (bare pages, no site); no notebook runs,
 # no book is built. A missing Chromium skips the browser tests with the command that installs it.
 check: $(TEST_DEPS)
-	$(BIN)/python -m pytest -m "not notebook and not slow"
+	$(BIN)/python -m pytest -m "not notebook and not slow and not lab"
 
 # The browser tests drive Debian's Chromium and its driver. Installed here when they are
 # missing and make runs as root (as CI does); otherwise make stops before the long suite.
@@ -146,6 +148,14 @@ browser:
 # addopts cleared: this environment has no selenium and runs only this file.
 test-model: $(MODEL_VENV)/.installed
 	$(MODEL_VENV)/bin/python -m pytest -p no:cacheprovider -o addopts="" -q tests/model_double/check_notebooks.py
+
+# The chapters in JupyterLab (Notebook 7's interface is at /tree), from .venv, bound to 127.0.0.1 only.
+# Every widget runs there with the kernel behind it (attn_steps/live.py): no built site is needed.
+# As root (a container, CI) Jupyter needs --allow-root. LAB_PORT=… picks another port.
+LAB_PORT ?= 8888
+lab: $(BOOK_DEPS)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port=$(LAB_PORT) --ServerApp.root_dir=notebooks \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # Every speed, size and page-weight figure with its target (several minutes; not part of test).
 # Needs the test environment (torch as the reference, selenium for page weights).

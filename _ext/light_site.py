@@ -80,7 +80,7 @@ PALETTE_COLOURS = 256
 
 def setup(app):
     app.connect("config-inited", _use_offline_mathjax)
-    app.connect("html-page-context", _drop_repeated_inline_scripts)
+    app.connect("html-page-context", _drop_repeated_inline_scripts, priority=900)  # after myst-nb's scripts (500)
     # After the builder has copied the theme's static files, which this prunes.
     app.connect("build-finished", _lighten, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
@@ -94,8 +94,13 @@ def _drop_repeated_inline_scripts(app, pagename, templatename, context, doctree)
     # sphinx-thebe adds its inline configuration after the builder is set up, so Sphinx
     # lists it twice (once with filename None, once with ""); the second
     # `const THEBE_JS_URL = ...` is a SyntaxError in every page's console.
+    # A widget's live form (attn_steps/live.py) leaves its state in the executed notebook, which myst-nb would
+    # put on the page as a script of JSON (the widget's scripts again, hundreds of kB): the page runs the
+    # widget's HTML and never reads it (_config.yml shows no widget view and loads no ipywidgets JS).
     seen, scripts = set(), []
     for script in context.get("script_files", []):
+        if script.attributes.get("type") == "application/vnd.jupyter.widget-state+json":
+            continue
         key = (script.filename or "", tuple(sorted(script.attributes.items())))
         if key not in seen:
             seen.add(key)

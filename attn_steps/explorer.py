@@ -6,64 +6,57 @@ explorer: X (embedded here, in Python), the settings and the table of stages
 inlined: explorer_math.js computes every later stage the way attention.py
 does, function for function; explorer_view.js draws them and redraws when a
 reader changes a setting. No kernel, server or network is needed once the
-HTML exists.
+HTML exists. In a Jupyter front end the same scripts run live (widget.py, live.py), and
+the text field's tables come from the kernel (`Explorer.serve`) instead of the site.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from . import checks, stages
+from . import checks, stages, typing_tables
 from .attention import Steps, Weights, as_frame
 from .embeddings import SHORT_SOURCE, embed
+from .typing_tables import TABLES
+from .widget import WEB, Kind, Widget, shipped  # noqa: F401 (WEB, shipped: where the browser's files are, as before)
 
-# The browser's files (JavaScript and CSS) live in a folder of their own, shipped as package data.
-WEB = Path(__file__).resolve().parent / "web"
 MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
 
 # Inlined in this order: the math, the stage renderer and navigator every widget shares, the controls,
-# the live checks of the softmax and the output, the segmenter and word vectors a typed sentence needs,
+# the live checks of the softmax and the output, where files come from (site or kernel), the segmenter and word vectors a typed sentence needs,
 # the downloads, the text field, the link (the view kept in the page's address), then the view that
 # calls them (it starts every explorer on the page).
-SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_controls.js", "explorer_checks.js",
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_controls.js", "explorer_checks.js", "files.js",
            "segmenter.js", "wordvecs.js", "explorer_export.js", "explorer_stage0.js", "explorer_typing.js",
            "url_state.js", "explorer_link.js", "explorer_view.js")
-# Where the built site keeps the tables a typed sentence loads (_ext/site_tables.py writes them),
-# relative to the site's root; a page finds its root from Sphinx's data-content_root.
-TABLES = "_static/attn-tables/"
-TYPED_DIM = 10  # the walkthrough's size: the site's word-vector table has 10 numbers per word
+TYPED_DIM = typing_tables.DIM  # the walkthrough's size: the word-vector table has 10 numbers per word
 MAX_TYPED_CHARS = 120  # a typed sentence: beyond this the strips of numbers are no longer legible
 SOURCE_OF_GIVEN_X = "X 是本页直接给出的矩阵，不来自词嵌入"  # when X was passed in, not embedded
-_ids = itertools.count(1)
 
 
 @dataclass(frozen=True)
-class Widget:
-    """HTML that runs in the reader's browser (`html`) and the data it was made from (`data`).
-
-    Displays itself in Jupyter and on the book's pages; the explorer and chapter 8's tile widget are two.
-    """
-
-    html: str
-    data: dict
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-
 class Explorer(Widget):
-    """The explorer's HTML (`html`) and the data it starts from (`data`); displays itself in Jupyter."""
+    """The explorer's HTML (`html`) and the data it starts from (`data`); displays itself in Jupyter.
+
+    head: chapter 4's trained head when the text field runs a typed sentence through it (its table is
+    made from it when the live explorer asks the kernel)."""
+
+    head: object = field(default=None, repr=False, compare=False)
+    KIND: ClassVar[Kind] = Kind("explorer", "attn-explorer", SCRIPTS, ("explorer.css",), "AttnExplorer")
 
     def __repr__(self) -> str:
         return f"<attn_steps explorer of {' '.join(self.data['tokens'])!r}: open it in Jupyter or a browser>"
+
+    def serve(self, name: str) -> bytes | None:
+        """The typed sentence's tables, by the names the site keeps them under (typing_tables)."""
+        if self.data["typing"] is None or not name.startswith(TABLES):
+            return None
+        return typing_tables.table(name[len(TABLES):], self.head)
 
 
 def _settings(d_k, seed, std, scale, temperature) -> dict:
@@ -197,7 +190,7 @@ def explore(
         "intro": "指向任何一格，「这个数从哪里来」一栏会写出它是怎么算出来的；点一个词跟随它；改设置，每一步都会重算。",
         "interval_ms": 1600,
     }
-    return Explorer(_html(data), data)
+    return Explorer.of(data, head=head)
 
 
 def stage_payload() -> dict:
@@ -224,51 +217,16 @@ def _typing(source_text, width: int, masked: bool, head) -> dict | None:
         if head.settings["context"] or head.settings["self_attend"]:
             raise ValueError("the site's head table holds one fixed query per word: "
                              "only a head trained with context=False and self_attend=False can run on a typed sentence")
-        return {**common, "mode": "head", "files": ["segmenter-dict.json", "head-ch4.json"],
+        return {**common, "mode": "head", "files": [typing_tables.DICTIONARY, typing_tables.HEAD],
                 "head_id": head_id(head), "target": TARGET}
     if not source_text or width != TYPED_DIM or masked:
         # A hand-made X (chapter 1), another width (the site's vectors would not fit the weights),
         # or a mask made for this sentence's length: no text field.
         return None
-    return {**common, "mode": "vectors", "files": ["segmenter-dict.json", f"wordvecs-d{TYPED_DIM}.json"],
+    return {**common, "mode": "vectors", "files": [typing_tables.DICTIONARY, typing_tables.VECTORS],
             "dim": TYPED_DIM}
-
-
-def shipped(source: str) -> str:
-    """A script or stylesheet as pages carry it: whole-line comments, blank lines and indentation dropped.
-
-    The files stay commented for readers of the code; every page with an explorer carries
-    them inlined, within the weight budget. Only whole lines go (a comment after code stays),
-    so no string, template or regular expression can be cut in two.
-    """
-    out, in_block = [], False
-    for line in source.splitlines():
-        text = line.strip()
-        if in_block:
-            in_block = "*/" not in text
-            continue
-        if text.startswith("/*"):
-            in_block = "*/" not in text
-            continue
-        if text and not text.startswith("//"):
-            out.append(text)
-    return "\n".join(out)
 
 
 def shipped_code() -> tuple[str, str]:
     """(the explorer's JavaScript, its CSS) exactly as a page inlines them."""
-    js = "\n".join(shipped((WEB / name).read_text(encoding="utf-8")) for name in SCRIPTS)
-    return js, shipped((WEB / "explorer.css").read_text(encoding="utf-8"))
-
-
-def _html(data: dict) -> str:
-    payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
-    digest = hashlib.sha1(payload.encode()).hexdigest()[:10]
-    uid = f"attn-explorer-{digest}-{next(_ids)}"
-    js, css = shipped_code()
-    return (
-        f'<div class="attn-explorer" id="{uid}" data-attn-explorer lang="zh-CN">'
-        f'<script type="application/json" data-role="explorer-data">{payload}</script>'
-        '<p>这个交互图需要 JavaScript：在浏览器里打开本页，或在 Jupyter 里运行这个单元格。</p></div>\n'
-        f"<style>{css}</style>\n<script>{js}</script>"
-    )
+    return Explorer.KIND.code()

@@ -38,7 +38,7 @@ from . import gpt
 from .gpt import one_blas_thread
 from .attention import self_attention, stable_softmax
 from .embeddings import unique_labels
-from .poet_sampling import END, NEVER_SAMPLED, PAD, START, UNK, check_settings, draw, mulberry32  # noqa: F401 (poet.END etc. for callers)
+from .poet_sampling import END, NEVER_SAMPLED, PAD_ID, START, UNK, check_settings, draw, mulberry32  # noqa: F401 (poet.END etc. for callers)
 from .poet_weights import TIED, read_weights
 
 DATA = Path(__file__).parent / "data" / "poet"

@@ -10,8 +10,9 @@ import math
 
 import numpy as np
 
-PAD, START, END, UNK = 0, 1, 2, 3
-NEVER_SAMPLED = (PAD, START, UNK)
+# PAD_ID: the id of <pad> (not masks.PAD, the label "[PAD]" of a padded row in chapter 7's batches).
+PAD_ID, START, END, UNK = 0, 1, 2, 3
+NEVER_SAMPLED = (PAD_ID, START, UNK)
 
 
 def mulberry32(seed: int):

@@ -13,10 +13,11 @@ decodes them to float64 as attn_steps/poet_weights.py does, so its numbers are
 bit for bit those of `read_weights`. The build writes them into
 the site's _static/attn-poet/ (_ext/site_tables.py).
 
-`poet_widget` returns an `explorer.Widget` whose HTML inlines the scripts
+`poet_widget` returns a `widget.Widget` whose HTML inlines the scripts
 (explorer_math.js's stages, stage_view.js and explorer_nav.js to draw a head,
 explorer_export.js to take a stage away, verse.js for rhyme, poet_math.js for
-the model, poet_head.js for one head, poet_files.js to fetch the site's files,
+the model, poet_head.js for one head, files.js and poet_files.js to load the site's files (or, in
+Jupyter, the kernel's: `PoetWidget.serve`),
 poet_steps.js to draw a step, poet_compare.js to compare two poems, poet_view.js
 for the page) and a JSON payload: the configuration, the model_id the page
 expects, where the site keeps the files, the book's table of stages, the head
@@ -28,12 +29,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
 from . import explorer, verse
+from .widget import Kind, Widget
 from .poet import DATA, Poet, load_poet, read_folder
 from .poet_weights import from_wire, read_weights, to_wire
 from .head_roles import ROLES, named_roles
@@ -41,7 +45,7 @@ from .knockouts import COST, SLOTS
 
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
-SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "explorer_stage0.js",
+SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "files.js", "explorer_stage0.js",
            "verse.js", "poet_math.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
@@ -151,10 +155,24 @@ def effects_payload(effects, config: dict) -> dict | None:
     }
 
 
-class PoetWidget(explorer.Widget):
+@dataclass(frozen=True)
+class PoetWidget(Widget):
+    KIND: ClassVar[Kind] = Kind("poet", "attn-explorer attn-poet", SCRIPTS, STYLES, "AttnPoet",
+                                "这个交互图需要 JavaScript：在浏览器里打开本页，或在 Jupyter 里运行这个单元格。")
+    weights: Path | None = field(default=None, repr=False, compare=False)
+
     def __repr__(self) -> str:
         c = self.data["config"]
-        return f"<attn_steps poet widget ({c['n_layer']} layers × {c['n_head']} heads): open it in a browser>"
+        return f"<attn_steps poet widget ({c['n_layer']} layers × {c['n_head']} heads): open it in a browser or Jupyter>"
+
+    def serve(self, name: str) -> bytes | None:
+        """poet.json and poet.bin, by the names the site keeps them under, made from the same weights."""
+        if name not in (FOLDER + MANIFEST, FOLDER + BINARY):
+            return None
+        manifest, binary = manifest_and_binary(self.weights)
+        if name.endswith(BINARY):
+            return binary
+        return json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights=None,
@@ -197,21 +215,9 @@ def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights
         **explorer.stage_payload(),
         "x_note": "这一层的输入经 LayerNorm 之后的向量，再加一列常数 1（偏置的权重在 W 的最后一行）",
     }
-    return PoetWidget(_html(data), data)
+    return PoetWidget.of(data, weights=path)
 
 
 def shipped_code() -> tuple[str, str]:
     """(the widget's JavaScript, its CSS) exactly as a page inlines them."""
-    js = "\n".join(explorer.shipped((explorer.WEB / name).read_text(encoding="utf-8")) for name in SCRIPTS)
-    css = "\n".join(explorer.shipped((explorer.WEB / name).read_text(encoding="utf-8")) for name in STYLES)
-    return js, css
-
-
-def _html(data: dict) -> str:
-    payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
-    uid = "attn-poet-" + hashlib.sha1(payload.encode()).hexdigest()[:10]
-    js, css = shipped_code()
-    return (f'<div class="attn-explorer attn-poet" id="{uid}" data-attn-poet lang="zh-CN">'
-            f'<script type="application/json" data-role="poet-data">{payload}</script>'
-            '<p>这个交互图需要 JavaScript：在浏览器里打开本页。</p></div>\n'
-            f"<style>{css}</style>\n<script>{js}</script>")
+    return PoetWidget.KIND.code()

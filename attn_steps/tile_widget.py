@@ -1,7 +1,7 @@
 """A widget that steps through the tiles of `tiled_attention` in the reader's browser (chapter 8).
 
 `tile_widget(X, W, block_q=, block_k=, causal=)` returns an object whose
-HTML holds Q, K and V (projected here, in Python) as JSON and a small
+HTML holds Q, K and V (those `tiled_attention` computes, in Python) as JSON and a small
 JavaScript file (attn_steps/web/tiles.js, inlined) that runs the tiled loop of
 tiles.py and shows, tile by tile, the score grid and every query row's m, l
 and unnormalised O; after the last tile, the output O / l beside plain attention
@@ -11,26 +11,27 @@ network once the HTML exists.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import json
+from dataclasses import dataclass
+from typing import ClassVar
 
 from . import checks
-from .attention import Weights, fitted, project, self_attention
+from .attention import Weights, fitted, self_attention
 from .embeddings import SHORT_SOURCE
-from .explorer import WEB, Widget
-from .tiles import blocks
+from .tiles import tiled_attention
+from .widget import Kind, Widget
 
 MAX_TOKENS = 24  # a wider grid of numbers no longer fits a page
 # The legend names each kind of cell by its role, beside a swatch drawn with the grid's own class:
 # the colours differ between the light and the dark theme, a role does not.
 LEGEND = (("at-done", "已经算过的块"), ("at-now", "刚算的块（右表里这样标出的行，是它改变的行）"),
           ("at-wait", "还没算"), ("at-skip", "整块被遮挡，跳过不算"))
-_ids = itertools.count(1)
 
 
+@dataclass(frozen=True)
 class TileWidget(Widget):
     """The widget's HTML (`html`) and its data (`data`); displays itself in Jupyter."""
+
+    KIND: ClassVar[Kind] = Kind("tiles", "attn-tiles", ("tiles.js",), ("tiles.css",), "AttnTiles")
 
     def __repr__(self) -> str:
         return f"<attn_steps tile widget, {len(self.data['tokens'])} tokens: open it in Jupyter or a browser>"
@@ -43,12 +44,12 @@ def tile_widget(X, W: Weights, block_q: int = 3, block_k: int = 3, causal: bool 
     X = fitted(X, W)
     if len(X) > MAX_TOKENS:
         raise ValueError(f"the tile widget shows at most {MAX_TOKENS} tokens legibly, X has {len(X)}")
-    blocks(len(X), block_q, "block_q"), blocks(len(X), block_k, "block_k")  # the same errors as tiled_attention
+    run = tiled_attention(X, W, block_q, block_k, causal)  # its errors for bad blocks; its Q, K, V for the page
     source = X.attrs.get("source")
     data = {
         "title": title,
         "tokens": [str(t) for t in X.index],
-        "Q": _rows(project(X, W.Wq, "Q")), "K": _rows(project(X, W.Wk, "K")), "V": _rows(project(X, W.Wv, "V")),
+        "Q": _rows(run.steps.Q), "K": _rows(run.steps.K), "V": _rows(run.steps.V),
         "block_q": int(block_q), "block_k": int(block_k), "causal": causal,
         "note": (f"{SHORT_SOURCE.get(source, source)}；" if source else "")
         + f"查询块 {int(block_q)} 行，键块 {int(block_k)} 列" + ("，因果遮挡" if causal else "") + "。",
@@ -57,23 +58,9 @@ def tile_widget(X, W: Weights, block_q: int = 3, block_k: int = 3, causal: bool 
         # Plain attention (one softmax over whole rows), for the exactness check after the last tile.
         "plain": _rows(self_attention(X, W, causal=causal).output),
     }
-    return TileWidget(_html(data), data)
+    return TileWidget.of(data)
 
 
 def _rows(df) -> list:
     """A matrix as nested lists of Python floats, which JSON writes exactly (shortest round-trip form)."""
     return [[float(v) for v in r] for r in df.to_numpy()]
-
-
-def _html(data: dict) -> str:
-    payload = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).replace("</", "<\\/")
-    uid = f"attn-tiles-{hashlib.sha1(payload.encode()).hexdigest()[:10]}-{next(_ids)}"
-    css = (WEB / "tiles.css").read_text(encoding="utf-8")
-    js = (WEB / "tiles.js").read_text(encoding="utf-8")
-    return (
-        f'<div class="attn-tiles" id="{uid}" data-attn-tiles lang="zh-CN">'
-        f'<script type="application/json" data-role="tiles-data">{payload}</script>'
-        "<p>这个交互图需要 JavaScript：在浏览器里打开本页，或在 Jupyter 里运行这个单元格。</p></div>\n"
-        f"<style>{css}</style>\n<script>{js}</script>"
-    )
-

@@ -138,9 +138,11 @@ def test_each_browser_file_reads_in_one_sitting():
 
 
 def test_every_browser_file_is_shipped_by_a_widget():
-    """If this broke, a file in attn_steps/web would be dead code that no page inlines."""
-    from attn_steps import poet_web
+    """If this broke, a file in attn_steps/web would be dead code that no page inlines (or live.py loads)."""
+    from attn_steps import live, poet_web
+    from attn_steps.tile_widget import TileWidget
 
-    used = set(explorer.SCRIPTS) | {"explorer.css", "tiles.js", "tiles.css"}  # tiles: tile_widget
-    used |= set(poet_web.SCRIPTS) | set(poet_web.STYLES)  # the poet's widget
+    used = {live.ESM}  # the live widget in Jupyter
+    for kind in (explorer.Explorer.KIND, poet_web.PoetWidget.KIND, TileWidget.KIND):
+        used |= set(kind.scripts) | set(kind.styles)
     assert sorted(p.name for p in explorer.WEB.iterdir() if p.suffix in (".js", ".css") and p.name not in used) == []

@@ -32,7 +32,6 @@ and the characters, and the dictionary gets the rest of the budget.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import sys
 import tempfile
@@ -42,13 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import attn_steps as ats  # noqa: E402
-from attn_steps import segmenter, wordvecs  # noqa: E402
+from attn_steps import segmenter, typing_tables, wordvecs  # noqa: E402
+from attn_steps.typing_tables import DIM, dumps  # noqa: E402
 
-DIM = 10  # the walkthrough's size
-
-
-def dumps(data: dict) -> bytes:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -63,12 +58,9 @@ def write_atomic(path: Path, data: bytes) -> None:
 def build(out_dir: Path) -> dict[str, tuple[int, int]]:
     """Write both tables into out_dir; their sizes (raw bytes, gzip -9 bytes) by file name."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    d = segmenter.site_dictionary()
     corpus = ats.apple_sentences()
     head = ats.train_head(corpus[corpus.split == "train"], seed=0)  # as chapter 4 trains it
-    files = {"segmenter-dict.json": dumps(segmenter.to_json(d)),
-             f"wordvecs-d{DIM}.json": dumps(wordvecs.export_table(d, DIM)),
-             "head-ch4.json": dumps(wordvecs.export_head_table(head, d))}
+    files = typing_tables.tables(head)
     sizes = {}
     for name, data in files.items():
         write_atomic(out_dir / name, data)

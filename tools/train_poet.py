@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from attn_steps.poet import END, NEVER_SAMPLED, PAD, START, UNK
+from attn_steps.poet import END, NEVER_SAMPLED, PAD_ID, START, UNK
 from attn_steps.poet_weights import BITS, TIED, dequantise, quantise, storage
 from tools.head_means import record as record_head_means
 from tools.make_poem_corpus import is_regular
@@ -53,7 +53,7 @@ def read_poems(path: Path) -> list[str]:
 
 def encode(poems, index, block_size):
     """(inputs, targets) int64 arrays, one row per poem: <s> poem </s>, padded (inputs <pad>, targets −1)."""
-    x = np.full((len(poems), block_size), PAD, dtype=np.int64)
+    x = np.full((len(poems), block_size), PAD_ID, dtype=np.int64)
     y = np.full((len(poems), block_size), -1, dtype=np.int64)
     for r, p in enumerate(poems):
         ids = [START] + [index.get(c, UNK) for c in p] + [END]

@@ -68,11 +68,11 @@
   // model -> {width, height, ops}: rects {x, y, w, h, fill}, texts {x, y (middle), text, size, bold, ink, align}.
   function layout(model) {
     check(model);
-    const S = 13, PAD = 8, M = 16, CELL_H = 26, LINE = 22;
+    const S = 13, INSET = 8, M = 16, CELL_H = 26, LINE = 22;
     const n = model.rowLabels.length, m = model.colLabels.length;
     const heading = `${model.title || model.name || ""}  (${n}×${m})`;
-    const cellW = Math.ceil(Math.max(36, widest(model.colLabels, S), ...model.texts.map((r) => widest(r, S))) + 2 * PAD);
-    const labelW = Math.ceil(widest(model.rowLabels, S) + 2 * PAD);
+    const cellW = Math.ceil(Math.max(36, widest(model.colLabels, S), ...model.texts.map((r) => widest(r, S))) + 2 * INSET);
+    const labelW = Math.ceil(widest(model.rowLabels, S) + 2 * INSET);
     const footer = [model.note, model.source].filter((s) => s);
     const ops = [];
     const text = (x, y, t, size, extra) => ops.push({ x, y, text: String(t), size, bold: false, ink: "#1f2328", align: "start", ...extra });
@@ -84,7 +84,7 @@
     y += LINE;
     model.rowLabels.forEach((r, i) => {
       const cy = y + i * CELL_H;
-      text(M + PAD, cy + CELL_H / 2, r, S, { ink: "#57606a" });
+      text(M + INSET, cy + CELL_H / 2, r, S, { ink: "#57606a" });
       model.fills[i].forEach((fill, j) => {
         ops.push({ x: gx + j * cellW, y: cy, w: cellW, h: CELL_H, fill: fill || BLOCKED });
         text(gx + j * cellW + cellW / 2, cy + CELL_H / 2, model.texts[i][j], S, { align: "middle", ink: model.inks[i][j] || "#1f2328" });

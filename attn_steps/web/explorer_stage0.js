@@ -15,13 +15,7 @@
   const n = (x) => x.toLocaleString("en-US");
   let restFont = null, restRule = null;
 
-  // The site's root: Sphinx writes it on <html data-content_root>; older themes have documentation_options.js.
-  function siteRoot() {
-    const root = document.documentElement.dataset.content_root;
-    if (root !== undefined) return new URL(root, document.baseURI).href;
-    const s = document.querySelector('script[src*="_static/documentation_options.js"]');
-    return s ? s.src.replace(/_static\/documentation_options\.js.*$/, "") : null;
-  }
+  const siteRoot = window.AttnFiles.siteRoot;
 
   function addRestFont(root) {
     if (restFont || root === null || typeof FontFace !== "function") return restFont;

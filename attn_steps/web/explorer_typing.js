@@ -3,9 +3,9 @@
  * explorer.py puts `typing` into an explorer's data when its X came from the
  * walkthrough's embeddings (mode "vectors", chapter 2) or when it carries
  * chapter 4's trained head (mode "head"). Then the explorer gets a text field.
- * The first keystroke fetches the site's tables (_ext/site_tables.py writes
- * them into _static/attn-tables/; never before, so a reader who only reads
- * pays nothing), and from then on every keystroke:
+ * The first keystroke loads the tables (on the site, _ext/site_tables.py writes
+ * them into _static/attn-tables/; in Jupyter the kernel sends the same bytes, files.js;
+ * never before, so a reader who only reads pays nothing), and from then on every keystroke:
  *
  *   stage 0   cuts the text: by character, by the book's segmenter (segmenter.js,
  *             whose DAG, log-probabilities and route are drawn, with explorer_stage0.js's notes),
@@ -16,6 +16,8 @@
  *   then      "vectors": every stage of the strip, recomputed by explorer_math.js;
  *             "head": chapter 4's head on 苹果's row (wordvecs.js headVerdict), since
  *             its 192-wide X is too large to ship per word.
+ *
+ * The cut, the vectors and the stages are computed in the browser alike on the site and in Jupyter.
  *
  * Contract for tests and scripts (on root.attnExplorer): type(text, mode) returns a
  * promise of typed(); typed() is {text, mode, words, tokens, split, missing, message,
@@ -33,16 +35,16 @@
   const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
 
-  // ---- the tables: fetched once per page, whichever explorer asks first ----------
-  // One promise of {dict, table, rows} per list of files, shared by the page's explorers;
-  // a failed load is forgotten, so the next keystroke tries again.
+  // ---- the tables: loaded once per page (from the site) or per widget (from its kernel) ----------
+  // One promise of {dict, table, rows} per source and list of files, shared by the page's explorers;
+  // a failed load is forgotten, so the next keystroke tries again. AttnFiles says where they come from.
   const loaded = new Map();
-  function loadTables(typing) {
-    const root = siteRoot();
-    if (root === null) return Promise.reject(new Error("no site"));
-    const key = typing.files.join("|");
+  function loadTables(typing, root) {
+    const from = window.AttnFiles.where(root);
+    if (from === null) return Promise.reject(new Error(window.AttnFiles.NOWHERE));
+    const key = (from === "kernel" ? root.id + "|" : "") + typing.files.join("|");
     if (!loaded.has(key)) {
-      const json = (f) => fetch(new URL(typing.tables + f, root).href).then((r) => { if (!r.ok) throw new Error(`HTTP ${r.status}`); return r.json(); });
+      const json = (f) => window.AttnFiles.json(root, typing.tables + f);
       const p = Promise.all(typing.files.map(json)).then(([dj, tj]) => {
         const dict = Seg.fromJson(dj);
         return { dict, table: tj, rows: Vec.loadTable(tj, dict) };
@@ -179,16 +181,17 @@
         return Promise.resolve(this.typed());
       }
       const ticket = (this.ticket = (this.ticket || 0) + 1);
-      if (!this.tables) this.say("正在载入词表（第一次输入时载入一次）…");
-      return loadTables(this.cfg).then((tables) => {
+      if (!this.tables) this.say(window.AttnFiles.where(this.ex.root) === "kernel" ? "正在从内核载入词表（第一次输入时载入一次，要几秒）…" : "正在载入词表（第一次输入时载入一次）…");
+      return loadTables(this.cfg, this.ex.root).then((tables) => {
         this.tables = tables;
         if (ticket !== this.ticket) return this.typed();  // a later keystroke has already taken over
         const first = this.lastTypedMs === null;
         this.compute(text, first ? performance.now() : since);
         return this.typed();
-      }, () => {
-        const where = siteRoot() === null
-          ? "这里不是本书的网站，读不到词表。在 Jupyter 里请直接运行 ats.explore(\"你的句子\")。"
+      }, (e) => {
+        const from = window.AttnFiles.where(this.ex.root);
+        const where = from === null ? window.AttnFiles.NOWHERE
+          : from === "kernel" ? `词表没有从内核载入成功（${e.message}）：内核还在运行吗？请稍后再输入一次。`
           : "词表没有载入成功（网络或文件有问题），请稍后再输入一次。";
         this.say(where);
         this.state = { text, mode: this.mode, message: where };

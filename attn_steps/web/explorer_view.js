@@ -310,11 +310,9 @@
   }
 
   window.AttnExplorer = {
-    initAll() {
-      document.querySelectorAll("[data-attn-explorer]").forEach((root) => {
-        if (!root.attnExplorer) root.attnExplorer = new Explorer(root);
-      });
-    },
+    // One explorer on its <div> (the live widget in Jupyter starts its own: live.js), or every one on the page.
+    init(root) { if (!root.attnExplorer) root.attnExplorer = new Explorer(root); },
+    initAll() { document.querySelectorAll("[data-attn-explorer]").forEach((root) => window.AttnExplorer.init(root)); },
     // numpy's generator, for tests and scripts (the math lives in window.AttnMath)
     normals: M.normals,
     initWeights: M.initWeights,

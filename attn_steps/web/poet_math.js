@@ -16,7 +16,7 @@
 window.AttnPoetMath = window.AttnPoetMath || (function () {
   "use strict";
   const M = window.AttnMath;
-  const PAD = 0, START = 1, END = 2, UNK = 3, NEVER_SAMPLED = [PAD, START, UNK];
+  const PAD_ID = 0, START = 1, END = 2, UNK = 3, NEVER_SAMPLED = [PAD_ID, START, UNK];
 
   // ---- the weights ----------------------------------------------------------------
 
@@ -332,6 +332,6 @@ window.AttnPoetMath = window.AttnPoetMath || (function () {
     };
   }
 
-  return { PAD, START, END, UNK, fromFiles, float16, unpackSigned, erf, normalise, ln, gelu, linear, mlp, headWeights, knockTable, knocked,
+  return { PAD_ID, START, END, UNK, fromFiles, float16, unpackSigned, erf, normalise, ln, gelu, linear, mlp, headWeights, knockTable, knocked,
            headSteps, Cache, block, step, forward, run, mulberry32, draw, writer };
 })();

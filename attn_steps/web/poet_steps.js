@@ -33,7 +33,7 @@ window.AttnPoetSteps = window.AttnPoetSteps || (function () {
       `<div class="ap-poem" data-role="${role === "main" ? "poem" : role}"${role === "main" ? ' aria-live="polite"' : ""}></div>` +
       `<p class="ap-rhyme" data-role="${role}-rhyme"></p></div>`;
     return `<div class="ae-head"><b>${esc(d.title)}</b><span class="ae-source">${c.n_layer} 层 × ${c.n_head} 个头，` +
-      `每个字 ${c.n_embd} 个数，字表 ${c.vocab_size - 4} 字；权重在第一次写诗时才下载</span></div>` +
+      `每个字 ${c.n_embd} 个数，字表 ${c.vocab_size - 4} 字；权重在第一次写诗时才载入（网站上从网站下载，Jupyter 里由内核送来）</span></div>` +
       `<div class="ae-controls ap-controls"><label>开头 <input type="text" data-role="prefix" size="9" placeholder="0–${d.max_prefix} 个字" aria-label="诗的开头，0 到 ${d.max_prefix} 个字"></label>` +
       `<span class="ap-openings" role="group" aria-label="名句的开头">${d.openings.map((o) => `<button type="button" data-opening="${esc(o)}">${esc(o)}</button>`).join("")}</span></div>` +
       `<div class="ae-controls ap-controls"><label>温度 <input type="number" data-role="temperature" min="0.05" step="0.1" value="${s.temperature}"></label>` +

@@ -15,7 +15,8 @@
  * cache, knock, knock_mode }) to the poem (knock: [[layer, head], …], knock_mode "mean" or
  * "zero", as poet.generate); .shown() is the open head's { layer, head, tokens, stages };
  * .step(k, which) shows step k of the poem ("main", or "twin": the intact one beside it).
- * Messages in Chinese go to data-role="message". No network but the site's own files.
+ * Messages in Chinese go to data-role="message". No network but the site's own files (or, in Jupyter,
+ * the kernel's: files.js).
  */
 (function () {
   "use strict";
@@ -103,12 +104,12 @@
     load() {
       if (this.model) return Promise.resolve(this.model);
       if (this.loading) return this.loading;
-      const root = siteRoot();
-      if (root === null) return Promise.reject(new Error("这里找不到网站的权重文件：小诗人只在构建好的网站上运行。"));
+      if (window.AttnFiles.where(this.root) === null) return Promise.reject(new Error(window.AttnFiles.NOWHERE));
       // The poet may write any of its 3,000 characters, most of them absent from the web font the pages
-      // carry: on the book's site (its cjk.css is on the page), add the rest of the font as stage 0 does.
-      if (document.querySelector('link[href*="_static/cjk.css"]')) window.AttnStage0.addRestFont(root);
-      this.loading = window.AttnPoetFiles.load(new URL(this.data.folder, root).href, this.data.model_id, (t) => { this.el.status.textContent = t; })
+      // carry: on the book's site (its cjk.css is on the page), add the rest of the font as stage 0 does
+      // (in Jupyter the live widget has added the whole font already).
+      if (document.querySelector('link[href*="_static/cjk.css"]')) window.AttnStage0.addRestFont(siteRoot());
+      this.loading = window.AttnPoetFiles.load(this.root, this.data.folder, this.data.model_id, (t) => { this.el.status.textContent = t; })
         .then((model) => {
           this.model = model;
           this.index = new Map(model.vocab.map((t, i) => [t, i]).filter(([, i]) => i > P.UNK));
@@ -316,15 +317,15 @@
   }
 
   window.AttnPoet = {
-    initAll() {
-      document.querySelectorAll("[data-attn-poet]").forEach((root) => {
-        if (root.attnPoet) return;
-        const p = new PoetPage(root);
-        root.attnPoet = { run: (t, o) => p.run(t, o), generate: (o) => p.generate(o), write: () => p.write(), shown: () => p.head || null,
-                          step: (k, which = "main") => p.showStep(k, which), ms: () => Object.assign({}, p.ms),
-                          loaded: () => Boolean(p.model), model: () => p.model };
-      });
+    // One poet on its <div> (the live widget in Jupyter starts its own: live.js), or every one on the page.
+    init(root) {
+      if (root.attnPoet) return;
+      const p = new PoetPage(root);
+      root.attnPoet = { run: (t, o) => p.run(t, o), generate: (o) => p.generate(o), write: () => p.write(), shown: () => p.head || null,
+                        step: (k, which = "main") => p.showStep(k, which), ms: () => Object.assign({}, p.ms),
+                        loaded: () => Boolean(p.model), model: () => p.model };
     },
+    initAll() { document.querySelectorAll("[data-attn-poet]").forEach((root) => window.AttnPoet.init(root)); },
   };
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", () => window.AttnPoet.initAll());
   else window.AttnPoet.initAll();

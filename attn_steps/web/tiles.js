@@ -222,6 +222,7 @@
   }
 
   window.AttnTiles = {
+    init,  // one widget on its <div> (the live widget in Jupyter starts its own: live.js)
     initAll() { document.querySelectorAll("[data-attn-tiles]").forEach(init); },
     tiledAttention,
   };
