@@ -74,8 +74,9 @@ stamp-hash:
 	@echo $(STAMP_HASH)
 
 # Heads trained alike by the parts of one build or test run (chapter 4, the site's typing tables,
-# the tests) are trained once: train_head keeps each in this folder under a hash of all its inputs
-# (attn_steps/training.py). Unset outside make, so a reader's notebook always trains.
+# the tests) are trained once, and chapter 9's knock-outs computed once: each is kept in this folder
+# under a hash of all its inputs and code (attn_steps/run_cache.py). Unset outside make, so a reader's
+# notebook always computes.
 HEAD_CACHE := $(CURDIR)/_build/head-cache
 
 # Warnings fail the build (-W): a page with a broken reference or a notebook

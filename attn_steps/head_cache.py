@@ -1,4 +1,4 @@
-"""Chapter 4's trained heads kept between the parts of one `make test` run (the build, nbval, the tests).
+"""Chapter 4's trained heads kept between the parts of one `make test` run (run_cache.py says how).
 
 `make test` sets ATTN_HEAD_CACHE to a folder it empties first; a head trained
 from exactly the same inputs is then trained once and read back by the other
@@ -7,16 +7,11 @@ parts. Unset (a reader's notebook), every head is trained.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-import pickle
-import tempfile
 from pathlib import Path
 
-import numpy as np
+from .run_cache import CACHE, folder, key, store  # noqa: F401 (CACHE: for tests; store: training.py keeps a head with it)
 
-CACHE = "ATTN_HEAD_CACHE"  # a folder: `make test` sets it, so a head its parts train alike is trained once
+MODULES = ("training.py", "attention.py", "embeddings.py", "head_cache.py", "run_cache.py")
 
 
 def cache_file(e: tuple, settings: dict, source: str) -> Path | None:
@@ -24,23 +19,10 @@ def cache_file(e: tuple, settings: dict, source: str) -> Path | None:
 
     The key hashes what decides every bit of the result: the encoded batches
     (so the words, vectors and labels; another embedding or tokenisation is another key),
-    the settings, the source, the code that trains and numpy's version.
+    the settings, the source, the code that trains and numpy's version (run_cache.key).
     """
-    folder = os.environ.get(CACHE)
-    if not folder:
+    where = folder()
+    if where is None:
         return None
-    h = hashlib.sha256(json.dumps([settings, source, np.__version__], sort_keys=True).encode())
-    for module in ("training.py", "attention.py", "embeddings.py", "head_cache.py"):
-        h.update(Path(__file__).with_name(module).read_bytes())
-    for a in (x for enc in e for x in (enc.X, enc.allowed, enc.target, enc.y)):
-        h.update(f"{a.dtype}{a.shape}".encode() + np.ascontiguousarray(a).tobytes())
-    return Path(folder) / f"head-{h.hexdigest()}.pickle"
-
-
-def store(path: Path, head) -> None:
-    """Keep a trained head at path, written whole or not at all."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".head-")  # then renamed: nobody reads half a head
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(head, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    arrays = [x for enc in e for x in (enc.X, enc.allowed, enc.target, enc.y)]
+    return where / f"head-{key([settings, source, *arrays], MODULES)}.pickle"

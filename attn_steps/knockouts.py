@@ -27,6 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from . import run_cache
 from .head_roles import ROLES, named_roles, regular_poems
 from .verse import judged, rhyme_pairs, rhymes, verse_form
 
@@ -44,6 +45,18 @@ COST = 0.5  # nats per character at the slot: a head is named for a job only whe
 OVER_OTHER = 3.0  # at least this many times its cost at ordinary characters (其他), and more than any other head's
 MEAN_POEMS = slice(300, 600)  # test_poems() lines 301–600: each head's mean output (model.json head_means)
 EFFECT_POEMS = slice(0, 200)  # test_poems() lines 1–200: what removing a head costs (disjoint from the means)
+# The code a knock-out's numbers depend on: a result is kept between the parts of a make test run under a key of
+# its inputs and this code (run_cache.py), since chapter 9 runs three times there (the build, the model double,
+# JupyterLab) and its knock-outs take minutes.
+MODULES = ("knockouts.py", "poet.py", "gpt.py", "poet_sampling.py", "poet_weights.py", "verse.py", "head_roles.py",
+           "run_cache.py")
+
+
+def poet_inputs(poet) -> list:
+    """What of a poet decides a knock-out's numbers: its configuration, every parameter and each head's mean output."""
+    params = poet.state_dict()
+    means = poet.head_means
+    return [str(poet.config), *(params[k] for k in sorted(params)), *(() if means is None else (np.asarray(means),))]
 
 
 def slots(poem: str) -> list[str | None]:
@@ -79,7 +92,12 @@ def head_effects(poet, poems, knock_mode: str = "mean") -> pd.DataFrame:
     Only regular poems are used (df.attrs says how many were skipped); characters
     outside the vocabulary are read as <unk> and scored as that token.
     """
-    kept, skipped = regular_poems(poems, poet.config.block_size)
+    kept, skipped = regular_poems(poems, poet.config.block_size)  # its checks of the arguments come first
+    return run_cache.cached("effects", [*poet_inputs(poet), kept, skipped, knock_mode], MODULES,
+                            lambda: _head_effects(poet, kept, skipped, knock_mode))
+
+
+def _head_effects(poet, kept: list, skipped: int, knock_mode: str) -> pd.DataFrame:
     labels = np.array([s or "" for p in kept for s in slots(p)])
     masks = {s: (labels == s) if s != "全部" else np.ones(len(labels), dtype=bool) for s in SLOTS}
     with warnings.catch_warnings():
@@ -136,6 +154,11 @@ def knockout_poems(poet, seeds=range(60), temperature: float = 0.8, top_k: int |
     form and the pairs the table can judge), with the counts behind them; and the same for the intact model
     (intact_*). df.attrs holds the settings. A rate over few pairs says little: plot_rhyme_rates marks those."""
     seeds = list(seeds)
+    return run_cache.cached("knockout-poems", [*poet_inputs(poet), seeds, temperature, top_k, knock_mode, prefix], MODULES,
+                            lambda: _knockout_poems(poet, seeds, temperature, top_k, knock_mode, prefix))
+
+
+def _knockout_poems(poet, seeds: list, temperature, top_k, knock_mode: str, prefix: str) -> pd.DataFrame:
     intact = poem_stats(poet.generate_many(prefix, seeds, temperature, top_k))
     rows = []
     for layer, head in every_head(poet):
