@@ -46,7 +46,7 @@ def jupyter():
 def run_chapter(jupyter, name: str) -> None:
     server, driver = jupyter
     lab.open_notebook(driver, server, name)
-    state = lab.run_all(driver)
+    state = lab.run_all(driver, name)
     assert state["errors"] == [], f"{name} in JupyterLab: {state['errors']}"
     assert state["ran"] == state["code"] > 0
 
@@ -107,7 +107,7 @@ def test_chapter_2_runs_and_its_field_computes_a_typed_sentence_as_python(jupyte
     SHOTS.mkdir(parents=True, exist_ok=True)
     root.screenshot(str(SHOTS / "chapter2-typed.png"))
     assert only_local_requests(driver, server) == []
-    lab.shut_down(driver)
+    lab.shut_down(driver, "02_walkthrough.ipynb")
 
 
 def test_chapter_4_runs_and_its_field_gives_the_trained_heads_verdict(jupyter):
@@ -128,7 +128,7 @@ def test_chapter_4_runs_and_its_field_gives_the_trained_heads_verdict(jupyter):
     assert compared >= 2
     assert roots[0].find_element(By.CSS_SELECTOR, "[data-role=verdict]").text.startswith("判为「")
     assert only_local_requests(driver, server) == []
-    lab.shut_down(driver)
+    lab.shut_down(driver, "04_learning.ipynb")
 
 
 WRITE = """
@@ -170,4 +170,4 @@ def test_chapter_9_runs_and_its_poet_writes_as_python_with_every_head_open(jupyt
     SHOTS.mkdir(parents=True, exist_ok=True)
     root.screenshot(str(SHOTS / "chapter9-poet.png"))
     assert only_local_requests(driver, server) == []
-    lab.shut_down(driver)
+    lab.shut_down(driver, "09_poet.ipynb")

@@ -65,6 +65,10 @@ def server(notebooks: Path, start_timeout: float = 120.0, jupyter: Path = JUPYTE
             args.append("--allow-root")
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(Path(tmp) / "config"), "JUPYTER_RUNTIME_DIR": str(Path(tmp) / "runtime"),
                "JUPYTERLAB_SETTINGS_DIR": str(Path(tmp) / "settings"), "JUPYTERLAB_WORKSPACES_DIR": str(Path(tmp) / "workspaces")}
+        # JupyterLab's own question about fetching its news: answered "no" before it is asked (it would cover the widgets).
+        notices = Path(tmp) / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        notices.parent.mkdir(parents=True)
+        notices.write_text('{"fetchNews": "false", "checkForUpdates": false}', encoding="utf-8")
         with open(log, "wb") as out:
             proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=folder, start_new_session=True)
         lab = Lab(f"http://127.0.0.1:{port}/", token, folder, log)
@@ -72,7 +76,7 @@ def server(notebooks: Path, start_timeout: float = 120.0, jupyter: Path = JUPYTE
             wait_until_up(lab, proc, start_timeout)
             yield lab
         finally:
-            stop(proc)
+            stop(lab, proc)
 
 
 def wait_until_up(lab: Lab, proc: subprocess.Popen, timeout: float) -> None:
@@ -89,27 +93,38 @@ def wait_until_up(lab: Lab, proc: subprocess.Popen, timeout: float) -> None:
     raise RuntimeError(f"JupyterLab did not answer within {timeout:.0f} s:\n{lab.log.read_text()[-3000:]}")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    """The server's process group (the server and its kernels): SIGTERM, then SIGKILL after 10 s."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+def stop(lab: Lab, proc: subprocess.Popen) -> None:
+    """The server and its kernels (kernels run in sessions of their own): asked to shut down through its API, then
+    its process group SIGTERM, then SIGKILL, 10 s apart."""
+    if proc.poll() is None:
+        with contextlib.suppress(OSError):
+            urllib.request.urlopen(urllib.request.Request(lab.page("api/shutdown"), method="POST"), timeout=10).close()
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=10)
+            return
+        except subprocess.TimeoutExpired:
+            continue
 
 
-# The open notebook, through the app JupyterLab exposes (expose_app_in_browser).
-_NOTEBOOK = "const w = window.jupyterapp && window.jupyterapp.shell.currentWidget; return w && w.content && w.sessionContext ? w : null;"
-_READY = _NOTEBOOK.replace("return w && w.content && w.sessionContext ? w : null;",
-                           "return !!(w && w.content && w.sessionContext && w.sessionContext.session && "
-                           "w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle');")
-_STATE = """
-const w = window.jupyterapp.shell.currentWidget, cells = w.content.model.cells, out = {code: 0, ran: 0, errors: []};
+# The notebook open at a path, through the app JupyterLab exposes (expose_app_in_browser).
+_FIND = """
+const path = arguments[0];
+let w = null;
+for (const x of window.jupyterapp ? window.jupyterapp.shell.widgets('main') : []) {
+  if (x.context && x.context.path === path && x.content && x.sessionContext) { w = x; break; }
+}
+"""
+_READY = _FIND + """
+return !!(w && w.sessionContext.session && w.sessionContext.session.kernel && w.sessionContext.session.kernel.status === 'idle');
+"""
+_RUN = _FIND + "window.jupyterapp.shell.activateById(w.id); w.content.activate();" + \
+    "window.jupyterapp.commands.execute('notebook:run-all-cells'); return true;"  # not its promise: it ends with the last cell
+_STATE = _FIND + """
+const cells = w.content.model.cells, out = {code: 0, ran: 0, errors: []};
 for (let i = 0; i < cells.length; i++) {
   const c = cells.get(i);
   if (c.type !== "code") continue;
@@ -123,37 +138,38 @@ for (let i = 0; i < cells.length; i++) {
 out.status = w.sessionContext.session.kernel.status;
 return out;
 """
+_SHUT = _FIND + "const done = arguments[arguments.length - 1]; w.sessionContext.shutdown().then(() => done(true), () => done(false));"
 
 
 def open_notebook(driver, lab: Lab, name: str, timeout: float = 120.0) -> None:
-    """Open a notebook of the folder in JupyterLab and wait until its kernel is idle."""
-    driver.get(lab.page(f"lab/tree/{name}"))
+    """Open a notebook of the folder in a workspace of its own (nothing else restored) and wait until its kernel is idle."""
+    workspace = "attn-" + name.replace(".", "-").replace("/", "-")
+    driver.get(lab.page(f"lab/workspaces/{workspace}/tree/{name}") + "&reset")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if driver.execute_script(_READY):
+        if driver.execute_script(_READY, name):
             return
         time.sleep(0.5)
     raise TimeoutError(f"{name} did not open with an idle kernel within {timeout:.0f} s")
 
 
-def run_all(driver, timeout: float = 900.0) -> dict:
-    """Run every cell of the open notebook; wait until each code cell has run and the kernel is idle.
+def run_all(driver, name: str, timeout: float = 900.0) -> dict:
+    """Run every cell of the open notebook `name`; wait until each code cell has run and the kernel is idle.
     Returns {code, ran, errors, status}."""
-    driver.execute_script("window.jupyterapp.commands.execute('notebook:run-all-cells'); return true;")  # not its promise: it ends with the last cell
+    driver.execute_script(_RUN, name)
     deadline, state = time.monotonic() + timeout, None
     time.sleep(1)
     while time.monotonic() < deadline:
-        state = driver.execute_script(_STATE)
+        state = driver.execute_script(_STATE, name)
         if state["errors"] or (state["ran"] == state["code"] and state["status"] == "idle"):
             return state
         time.sleep(1)
-    raise TimeoutError(f"the notebook did not finish within {timeout:.0f} s: {state}")
+    raise TimeoutError(f"{name} did not finish within {timeout:.0f} s: {state}")
 
 
-def shut_down(driver) -> None:
-    """Shut down the open notebook's kernel (its memory and any thread it left), keeping the page."""
-    driver.execute_async_script("const done = arguments[0], w = window.jupyterapp.shell.currentWidget;"
-                                "w.sessionContext.shutdown().then(() => done(true), () => done(false));")
+def shut_down(driver, name: str) -> None:
+    """Shut down the kernel of the open notebook `name` (its memory and any thread it left), keeping the page."""
+    driver.execute_async_script(_SHUT, name)
 
 
 def run_in_kernel(lab: Lab, code: str, timeout: float = 120.0) -> str:

@@ -120,7 +120,9 @@
         </div>
         <p class="ae-type-note" data-role="typed-note">${head
           ? "在浏览器里算：先切词，再查每个词的两个数（训练后的头对这个词的分数和投票），不用内核。"
-          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}第一次输入时载入词表；本站字体里没有的常用字（GB2312 第一级），显示时才下载它们的字形（系统里有中文字体就不下载）。</p>
+          : "在浏览器里算：先切词，再给每个词查一个 10 维的向量，然后重算下面的每一步，不用内核。"}${window.AttnFiles.where(this.ex.root) === "kernel"
+          ? "第一次输入时由内核送来词表（要几秒）；字形用本书自带的字体（GB2312 的字），也由内核送来。"
+          : "第一次输入时载入词表；本站字体里没有的常用字（GB2312 第一级），显示时才下载它们的字形（系统里有中文字体就不下载）。"}</p>
         <p class="ae-message" data-role="typed-message" role="status" hidden></p>
         <details class="ae-seg" data-role="segmentation" open hidden><summary>第 0 步：分词</summary><div></div></details>
         ${head ? '<div class="ae-head-run" data-role="head-run" hidden></div>' : ""}`;
