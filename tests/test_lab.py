@@ -43,9 +43,9 @@ def jupyter():
         yield server, driver
 
 
-def run_chapter(jupyter, name: str) -> None:
+def run_chapter(jupyter, name: str, ui: str = "lab") -> None:
     server, driver = jupyter
-    lab.open_notebook(driver, server, name)
+    lab.open_notebook(driver, server, name, ui)
     state = lab.run_all(driver, name)
     assert state["errors"] == [], f"{name} in JupyterLab: {state['errors']}"
     assert state["ran"] == state["code"] > 0
@@ -171,3 +171,19 @@ def test_chapter_9_runs_and_its_poet_writes_as_python_with_every_head_open(jupyt
     root.screenshot(str(SHOTS / "chapter9-poet.png"))
     assert only_local_requests(driver, server) == []
     lab.shut_down(driver, "09_poet.ipynb")
+
+
+def test_chapter_8_runs_in_notebook_7_and_its_tile_widget_steps_to_plain_attention(jupyter):
+    """Notebook 7's interface (the `notebook` package, /notebooks/…) runs the same live widgets."""
+    server, driver = jupyter
+    run_chapter(jupyter, "08_tiles_and_cache.ipynb", ui="notebook")
+    roots = driver.find_elements(By.CSS_SELECTOR, ".attn-live [data-attn-tiles]")
+    assert roots and driver.execute_script("return !!arguments[0].attnTiles", roots[0])
+    state = driver.execute_script("const t = arguments[0].attnTiles; t.go(t.state().total); return t.state();", roots[0])
+    assert state["k"] == state["total"] > 0
+    prose = driver.execute_script("return getComputedStyle(document.querySelector('.jp-RenderedMarkdown')).fontFamily")
+    assert prose.replace('"', "").startswith(FAMILY), prose  # the chapter's Chinese too, with the widget's font
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(SHOTS / "chapter8-notebook7.png"))
+    assert only_local_requests(driver, server) == []
+    lab.shut_down(driver, "08_tiles_and_cache.ipynb")

@@ -60,7 +60,7 @@ def server(notebooks: Path, start_timeout: float = 120.0, jupyter: Path = JUPYTE
         port, token, log = free_port(), secrets.token_hex(16), Path(tmp) / "lab.log"
         args = [str(jupyter), "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
                 "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={folder}",
-                "--LabApp.expose_app_in_browser=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
+                "--LabApp.expose_app_in_browser=True", "--JupyterNotebookApp.expose_app_in_browser=True", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             args.append("--allow-root")
         env = {**os.environ, "JUPYTER_CONFIG_DIR": str(Path(tmp) / "config"), "JUPYTER_RUNTIME_DIR": str(Path(tmp) / "runtime"),
@@ -141,10 +141,14 @@ return out;
 _SHUT = _FIND + "const done = arguments[arguments.length - 1]; w.sessionContext.shutdown().then(() => done(true), () => done(false));"
 
 
-def open_notebook(driver, lab: Lab, name: str, timeout: float = 120.0) -> None:
-    """Open a notebook of the folder in a workspace of its own (nothing else restored) and wait until its kernel is idle."""
-    workspace = "attn-" + name.replace(".", "-").replace("/", "-")
-    driver.get(lab.page(f"lab/workspaces/{workspace}/tree/{name}") + "&reset")
+def open_notebook(driver, lab: Lab, name: str, ui: str = "lab", timeout: float = 120.0) -> None:
+    """Open a notebook of the folder and wait until its kernel is idle: in JupyterLab (ui "lab"), in a workspace
+    of its own (nothing else restored), or in Notebook 7's interface (ui "notebook")."""
+    if ui == "notebook":
+        driver.get(lab.page(f"notebooks/{name}"))
+    else:
+        workspace = "attn-" + name.replace(".", "-").replace("/", "-")
+        driver.get(lab.page(f"lab/workspaces/{workspace}/tree/{name}") + "&reset")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if driver.execute_script(_READY, name):

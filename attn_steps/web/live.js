@@ -5,7 +5,8 @@
  * the styles and scripts on the page once per version (as the site does: the same files), the <div>
  * into the output, gives it root.attnKernel(path), which asks the kernel for a file the site would
  * serve (files.js), and starts the widget on it. The book's font comes from the kernel too, as a
- * FontFace of the family the widgets' text asks for, so Chinese is drawn with no system font.
+ * FontFace of the family the widgets' text asks for, so Chinese is drawn with no system font (the chapter's
+ * prose and code around it too, once a widget has run).
  * A front end too old for anywidget shows the widget's HTML instead (live.py's bundle).
  */
 const FONT = "attn-steps-cjk.otf";
@@ -56,6 +57,12 @@ function render({ model, el }) {
   const id = model.get("code_id"), family = model.get("font_family");
   once(`css:${id}`, () => addTag("style", model.get("css") +
     `\n.attn-live { font-family: "${family}", var(--jp-content-font-family, system-ui), sans-serif; }`));
+  // The chapter's own prose and code around the widget get the face too, for Chinese characters only (its
+  // unicode-range): on a machine with no Chinese font they would be boxes; with one, it is used first.
+  once("page-font", () => addTag("style", `.jp-RenderedMarkdown, .jp-RenderedHTMLCommon { font-family: "${family}", ` +
+    `var(--jp-content-font-family, system-ui), sans-serif; }\n.jp-Notebook .cm-content, .jp-RenderedMarkdown pre, ` +
+    `.jp-RenderedMarkdown code, .jp-OutputArea-output pre { font-family: "${family}", ` +
+    "var(--jp-code-font-family, monospace); }"));
   once(`js:${id}`, () => addTag("script", model.get("code")));
   el.classList.add("attn-live");
   el.innerHTML = model.get("body");
