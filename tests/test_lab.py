@@ -76,20 +76,28 @@ def typed(driver, root, text: str) -> dict:
     raise AssertionError(f"typing {text!r} gave no result: {state}")
 
 
-def only_local_requests(driver, server) -> list[str]:
+def finish(jupyter, name: str, root, shot: str) -> None:
+    """A screenshot of the widget (or the page) to look at; no request left 127.0.0.1; the notebook's kernel shut down."""
+    driver = jupyter[1]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    if root is not None:
+        root.screenshot(str(SHOTS / shot))
+    else:
+        driver.save_screenshot(str(SHOTS / shot))
     urls = driver.execute_script("return performance.getEntriesByType('resource').map((e) => e.name)")
-    return [u for u in urls if urlsplit(u).hostname not in ("127.0.0.1", None) and not u.startswith(("data:", "blob:"))]
+    assert [u for u in urls if urlsplit(u).hostname not in ("127.0.0.1", None) and not u.startswith(("data:", "blob:"))] == []
+    lab.shut_down(driver, name)
 
 
 def test_chapter_2_runs_and_its_field_computes_a_typed_sentence_as_python(jupyter):
-    server, driver = jupyter
+    driver = jupyter[1]
     run_chapter(jupyter, "02_walkthrough.ipynb")
     roots = [r for r in widget(driver, "[data-attn-explorer]") if r.find_elements(By.CSS_SELECTOR, "[data-role=typed]")]
     assert len(roots) == 1, "chapter 2 has one explorer with a text field"
     root, text = roots[0], "我用苹果手机拍照"
     state = typed(driver, root, text)
     d = sg.site_dictionary()
-    dict_json, vec_json = site_tables()
+    _, vec_json = site_tables()
     words = [w for w in sg.cut(text, d) if not w.isspace()]
     assert state["message"] is None and state["words"] == words
     X, missing = wv.lookup(words, wv.load_table(vec_json, d))
@@ -104,14 +112,11 @@ def test_chapter_2_runs_and_its_field_computes_a_typed_sentence_as_python(jupyte
         return {{loaded: faces.some((f) => f.status === 'loaded'), check: document.fonts.check('16px "{FAMILY}"', '苹果拍照'),
                  family: getComputedStyle(r).fontFamily}};""", root)
     assert font["loaded"] and font["check"] and font["family"].replace('"', "").startswith(FAMILY), font
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    root.screenshot(str(SHOTS / "chapter2-typed.png"))
-    assert only_local_requests(driver, server) == []
-    lab.shut_down(driver, "02_walkthrough.ipynb")
+    finish(jupyter, "02_walkthrough.ipynb", root, "chapter2-typed.png")
 
 
 def test_chapter_4_runs_and_its_field_gives_the_trained_heads_verdict(jupyter):
-    server, driver = jupyter
+    driver = jupyter[1]
     run_chapter(jupyter, "04_learning.ipynb")
     roots = [r for r in widget(driver, "[data-attn-explorer]") if r.find_elements(By.CSS_SELECTOR, "[data-role=typed]")]
     assert len(roots) == 1, "chapter 4 has one explorer with a text field"
@@ -127,8 +132,7 @@ def test_chapter_4_runs_and_its_field_gives_the_trained_heads_verdict(jupyter):
         compared += 1
     assert compared >= 2
     assert roots[0].find_element(By.CSS_SELECTOR, "[data-role=verdict]").text.startswith("判为「")
-    assert only_local_requests(driver, server) == []
-    lab.shut_down(driver, "04_learning.ipynb")
+    finish(jupyter, "04_learning.ipynb", roots[0], "chapter4-typed.png")
 
 
 WRITE = """
@@ -147,7 +151,7 @@ look();
 
 
 def test_chapter_9_runs_and_its_poet_writes_as_python_with_every_head_open(jupyter):
-    server, driver = jupyter
+    driver = jupyter[1]
     run_chapter(jupyter, "09_poet.ipynb")
     root = widget(driver, "[data-attn-poet]")[-1]
     driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
@@ -167,15 +171,12 @@ def test_chapter_9_runs_and_its_poet_writes_as_python_with_every_head_open(jupyt
                                   root)
     assert shown and (shown["layer"], shown["head"]) == (3, 3) and shown["tokens"][:2] == ["<s>", prefix], shown
     assert shown["stages"] > 0, shown
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    root.screenshot(str(SHOTS / "chapter9-poet.png"))
-    assert only_local_requests(driver, server) == []
-    lab.shut_down(driver, "09_poet.ipynb")
+    finish(jupyter, "09_poet.ipynb", root, "chapter9-poet.png")
 
 
 def test_chapter_8_runs_in_notebook_7_and_its_tile_widget_steps_to_plain_attention(jupyter):
     """Notebook 7's interface (the `notebook` package, /notebooks/…) runs the same live widgets."""
-    server, driver = jupyter
+    driver = jupyter[1]
     run_chapter(jupyter, "08_tiles_and_cache.ipynb", ui="notebook")
     roots = driver.find_elements(By.CSS_SELECTOR, ".attn-live [data-attn-tiles]")
     assert roots and driver.execute_script("return !!arguments[0].attnTiles", roots[0])
@@ -183,7 +184,4 @@ def test_chapter_8_runs_in_notebook_7_and_its_tile_widget_steps_to_plain_attenti
     assert state["k"] == state["total"] > 0
     prose = driver.execute_script("return getComputedStyle(document.querySelector('.jp-RenderedMarkdown')).fontFamily")
     assert prose.replace('"', "").startswith(FAMILY), prose  # the chapter's Chinese too, with the widget's font
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(SHOTS / "chapter8-notebook7.png"))
-    assert only_local_requests(driver, server) == []
-    lab.shut_down(driver, "08_tiles_and_cache.ipynb")
+    finish(jupyter, "08_tiles_and_cache.ipynb", None, "chapter8-notebook7.png")
