@@ -52,7 +52,7 @@ from .embeddings import (
 from .fonts import use_cjk_font
 from .corpus import SENSES, apple_sentences
 from .training import TrainedHead, train_head
-from .plotting import heatmap, plot_heads, plot_steps
+from .plotting import heatmap, plot_heads, plot_history, plot_row, plot_steps
 from .explorer import Explorer, explore
 from .tiles import (
     KVDecode,
@@ -111,6 +111,8 @@ __all__ = [
     "multi_head_attention",
     "pad_batch",
     "plot_heads",
+    "plot_history",
+    "plot_row",
     "plot_steps",
     "positional_encoding",
     "row_entropy",
