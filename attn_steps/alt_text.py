@@ -39,6 +39,7 @@ AXIS_NAMES = {"token": "词元", "query": "查询", "key": "键", "position": "�
 MAX_LISTED = 12  # labels listed one by one up to this many; a longer list is cut with "…"
 TOP_CELLS = 3  # a matrix of weights names its three largest cells
 SUBSCRIPTS = "₀₁₂₃₄₅₆₇₈₉"
+SPECIAL = re.compile(r"<[^<>]+>|\[[^\[\]]+\]")  # <s>, <pad>, [PAD]: a model's markers among the tokens
 CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 UNDESCRIBED = "<Figure size"  # matplotlib's own repr: the figure has no description
 
@@ -121,19 +122,25 @@ def number(v: float, fmt: str = "{:.2f}") -> str:
     return text.replace("-", "−")
 
 
-def label_text(labels) -> str:
-    """Row or column labels read aloud: a sentence or poem joined ("我喜欢的水果…"), else listed, else a range."""
-    labels = [str(x) for x in labels]
-    plain = [x.rstrip(SUBSCRIPTS) for x in labels]
-    if all(CJK.search(x) or x in ("<s>", "<pad>") for x in plain) and max(map(len, plain)) <= 4:
+def sentence(labels) -> str | None:
+    """The labels joined into the sentence or poem they spell ("我喜欢的水果是橙子和苹果"), when they are its
+    tokens: two or more, each a short run of Chinese (its subscript dropped) or a marker such as <s> or [PAD]."""
+    plain = [str(x).rstrip(SUBSCRIPTS) for x in labels]
+    words = [x for x in plain if not SPECIAL.fullmatch(x)]
+    if len(plain) >= 2 and words and all(CJK.search(x) and len(x) <= 4 for x in words):
         return "".join(plain)
+    return None
+
+
+def label_text(labels) -> str:
+    """Row or column labels read aloud: the sentence they spell, else listed (Chinese), else a range (q1–q6)."""
+    joined = sentence(labels)
+    if joined:
+        return joined
+    labels = [str(x) for x in labels]
     if all(CJK.search(x) for x in labels):
         return "、".join(labels[:MAX_LISTED]) + ("…" if len(labels) > MAX_LISTED else "")
     return labels[0] if len(labels) == 1 else f"{labels[0]}–{labels[-1]}"
-
-
-def _is_text(labels) -> bool:
-    return any(CJK.search(str(x)) for x in labels)
 
 
 def matrix(df: pd.DataFrame, title: str, kind: str, fmt: str) -> Alt:
@@ -146,23 +153,23 @@ def matrix(df: pd.DataFrame, title: str, kind: str, fmt: str) -> Alt:
     name = STAGE_NAMES.get(df.attrs.get("stage"), "")
     title = " ".join(title.split())
     what = f"热力图「{title}」" + (f"（{name}）" if name and name not in title else "")
-    rows, cols = label_text(df.index), label_text(df.columns)
-    sentence = rows if _is_text(df.index) else None
+    rows = sentence(df.index)
     axes = []
-    for axis, labels, text in (("行", df.index, rows), ("列", df.columns, cols)):
+    for axis, labels in (("行", df.index), ("列", df.columns)):
         role = AXIS_NAMES.get(labels.name, labels.name or "")
-        if axis == "列" and text == rows and _is_text(labels):
+        joined = sentence(labels)
+        if axis == "列" and joined and joined == rows:
             axes.append(f"{axis}{('是' + role) if role else ''}，同一句")
-        elif axis == "行" and sentence:
+        elif axis == "行" and rows:
             axes.append(f"{axis}{('是' + role) if role else ''}")
         else:
-            axes.append(f"{axis}{('是' + role) if role else ''} {text}")
+            axes.append(f"{axis}{('是' + role) if role else ''}" + (f"「{joined}」" if joined else f" {label_text(labels)}"))
     shape = f"{df.shape[0]} 行 × {df.shape[1]} 列（{'，'.join(axes)}）"
     cells = _cells(df, values, blocked, kind, fmt)
     bare = f"{what}，{shape}。{cells}"
-    if sentence is None:
+    if rows is None:
         return Alt(bare, bare=bare)
-    return Alt(f"{what}，句子「{sentence}」，{shape}。{cells}", bare=bare, sentence=sentence)
+    return Alt(f"{what}，句子「{rows}」，{shape}。{cells}", bare=bare, sentence=rows)
 
 
 def cell_name(df: pd.DataFrame, i: int, j: int) -> str:
@@ -191,9 +198,9 @@ def _cells(df, values, blocked, kind: str, fmt: str) -> str:
     return text + "。"
 
 
-def strip(panels: list[Alt], what: str, sentence: str | None, highlight: str) -> Alt:
+def strip(panels: list[Alt], what: str, spelled: str | None, highlight: str) -> Alt:
     """A figure of many panels (the stages of one pass, the heads of a layer): a short alt naming them and the
     number a reader looks for (`highlight`), the long description one panel per line."""
-    head = what + (f"，句子「{sentence}」" if sentence else "")
+    head = what + (f"，句子「{spelled}」" if spelled else "")
     long = "\n".join(f"（{i}）{p.bare or p.short}" for i, p in enumerate(panels, 1))
     return Alt(f"{head}。{highlight}", long)

@@ -233,7 +233,7 @@ def plot_poem_attention(poem: str, row: pd.Series, query: int, title: str | None
     keys = ["<s>", *poem]
     seen = sorted(range(query + 1), key=lambda k: -w[k])[:alt_text.TOP_CELLS]
     alt_text.describe(fig, (
-        f"诗「{poem}」上一个头的注意力{f'（{title}）' if title else ''}：正在读的是第 {query} 个位置"
+        f"逐字着色图：诗「{poem}」每个字的颜色是一个头的注意力{f'（{title}）' if title else ''}：正在读的是第 {query} 个位置"
         f"「{keys[query]}」，权重最大的是 " + "，".join(f"「{keys[k]}」{w[k]:.2f}" for k in seen)
         + (f"；后面 {len(poem) - query} 个字它看不到" if query < len(poem) else "") + "。"))
     return fig

@@ -49,6 +49,16 @@ def test_saturated_weights_name_every_cell_at_the_top_value():
     assert "有 4 格是 1.00：我 → 吃，想 → 我，吃 → 鱼，鱼 → 想" in alt
 
 
+def test_labels_that_are_not_tokens_are_listed_not_read_as_a_sentence():
+    """Chapter 3's rows "text1 的苹果", "text2 的苹果" name two vectors; one row 苹果 is a word, not a sentence."""
+    df = pd.DataFrame(np.ones((2, 3)), index=["text1 的苹果", "text2 的苹果"])
+    assert "行 text1 的苹果、text2 的苹果，列 0–2" in alt_of(ats.heatmap(df).figure)
+    row = pd.DataFrame([[0.2, 0.8]], index=pd.Index(["苹果"], name="query"), columns=pd.Index(["吃", "苹果"], name="key"))
+    alt = alt_of(ats.heatmap(row).figure)
+    assert "句子" not in alt and "行是查询 苹果，列是键「吃苹果」" in alt and "苹果 → 苹果 0.80" in alt
+    assert alt_text.label_text(["我", "想", "酸菜鱼", "[PAD]₁", "[PAD]₂"]) == "我想酸菜鱼[PAD][PAD]"
+
+
 def test_signed_heatmap_names_its_largest_and_smallest_value_as_the_cells_write_them(steps):
     Q = steps.Q
     ax = ats.heatmap(Q)
