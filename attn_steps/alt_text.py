@@ -187,7 +187,8 @@ def _cells(df, values, blocked, kind: str, fmt: str) -> str:
             listed = "，".join(cell_name(df, i, j) for i, j in ties[:MAX_LISTED]) + ("…" if len(ties) > MAX_LISTED else "")
             text = f"有 {len(ties)} 格是 {best}：{listed}"
         else:
-            text = "最大的格：" + "，".join(f"{cell_name(df, i, j)} {number(values[i, j], fmt)}" for i, j in cells[:TOP_CELLS])
+            shown = [c for c in cells[:TOP_CELLS] if float(number(values[c], fmt))] or cells[:1]  # no "0.00" cells
+            text = "最大的格：" + "，".join(f"{cell_name(df, i, j)} {number(values[i, j], fmt)}" for i, j in shown)
     else:
         hi = np.unravel_index(np.nanargmax(finite), values.shape)
         lo = np.unravel_index(np.nanargmin(finite), values.shape)

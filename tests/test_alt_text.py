@@ -55,7 +55,10 @@ def test_labels_that_are_not_tokens_are_listed_not_read_as_a_sentence():
     assert "行 text1 的苹果、text2 的苹果，列 0–2" in alt_of(ats.heatmap(df).figure)
     row = pd.DataFrame([[0.2, 0.8]], index=pd.Index(["苹果"], name="query"), columns=pd.Index(["吃", "苹果"], name="key"))
     alt = alt_of(ats.heatmap(row).figure)
-    assert "句子" not in alt and "行是查询 苹果，列是键「吃苹果」" in alt and "苹果 → 苹果 0.80" in alt
+    assert "句子" not in alt and "行是查询 苹果，列是键「吃苹果」" in alt and "苹果 → 苹果 0.80，苹果 → 吃 0.20。" in alt
+    one = row.copy()
+    one.iloc[0] = [0.0001, 0.9999]
+    assert "最大的格：苹果 → 苹果 1.00。" in alt_of(ats.heatmap(one).figure)  # a weight that shows as 0.00 is not named
     assert alt_text.label_text(["我", "想", "酸菜鱼", "[PAD]₁", "[PAD]₂"]) == "我想酸菜鱼[PAD][PAD]"
 
 
