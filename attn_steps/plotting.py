@@ -108,11 +108,8 @@ def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
     for (i, j), v in np.ndenumerate(values):
         if not np.isfinite(v):  # a blocked cell (−∞) carries no number to read
             continue
-        text = fmt.format(v)
-        if float(text) == 0:  # no "−0" for a value that rounds to zero
-            text = fmt.format(0.0)
         r, g, b, _ = im.cmap(im.norm(v))
-        ax.text(j, i, text.replace("-", "−"), ha="center", va="center",
+        ax.text(j, i, alt_text.number(v, fmt), ha="center", va="center",
                 fontsize=fontsize, color=text_colour(r, g, b))
 
 
