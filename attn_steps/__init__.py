@@ -8,7 +8,8 @@
 Data flows one way: embeddings (text → X), attention (X, W → stages; their
 formulas and captions in stages, input checks in checks; masks and padded
 batches in masks, several heads in multi_head, positions and layer norm in
-layers), plotting (stages → figures), fonts (so Chinese labels render); training
+layers), plotting (stages → figures; alt_text: each figure in words, its alt text
+on the site), fonts (so Chinese labels render); training
 (sentences → a head whose weights attention and plotting then show);
 explorer (X → every stage again, in the reader's browser, with controls);
 tiles (the same numbers computed as real systems do: online softmax,
@@ -52,7 +53,8 @@ from .embeddings import (
 from .fonts import use_cjk_font
 from .corpus import SENSES, apple_sentences
 from .training import TrainedHead, train_head
-from .plotting import heatmap, plot_heads, plot_steps
+from .plotting import heatmap, plot_heads, plot_history, plot_row, plot_steps
+from . import alt_text  # each figure's alt text, from its numbers: ats.alt_text.describe(fig, "…") for a figure of your own
 from .explorer import Explorer, explore
 from .tiles import (
     KVDecode,
@@ -111,6 +113,8 @@ __all__ = [
     "multi_head_attention",
     "pad_batch",
     "plot_heads",
+    "plot_history",
+    "plot_row",
     "plot_steps",
     "positional_encoding",
     "row_entropy",

@@ -76,7 +76,8 @@ def _render(args) -> None:
     fd, tmp = tempfile.mkstemp(suffix=out.suffix, dir=out.parent)
     os.close(fd)
     try:
-        fig.savefig(tmp, format=fmt, dpi=150)
+        # The figure's alt text travels in the file (PNG iTXt / SVG <dc:description>) for whoever embeds it.
+        fig.savefig(tmp, format=fmt, dpi=150, metadata={"Description": ats.alt_text.plain_text(fig)})
         os.replace(tmp, out)
     finally:
         if os.path.exists(tmp):

@@ -3,7 +3,9 @@
 After matplotlib's gallery example "Creating annotated heatmaps": `heatmap`
 draws one labeled matrix into an Axes and returns it; `plot_steps` and
 `plot_heads` are built from it. Labels come from the DataFrame's index and
-columns, titles and colour scales from the stage it holds (df.attrs).
+columns, titles and colour scales from the stage it holds (df.attrs). Every
+figure is described in words as it is drawn (attn_steps.alt_text): the site's
+alt text.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Rectangle
 
-from . import checks
+from . import alt_text, checks
 from .embeddings import SHORT_SOURCE
 from .fonts import use_cjk_font
 from .stages import COLORMAPS, text_colour
@@ -26,6 +28,7 @@ from .stages import COLORMAPS, text_colour
 # Importing attn_steps is enough for Chinese to render, also in figures and
 # axes the reader makes with plain matplotlib before calling a helper.
 use_cjk_font()
+alt_text.show_in_notebooks()
 
 ANNOTATE_MAX_CELLS = 400  # beyond this, numbers would be unreadably small
 ANNOTATE_MAX_SIDE = 24
@@ -105,11 +108,8 @@ def _annotate(ax, im, values: np.ndarray, fontsize: float, kind: str) -> None:
     for (i, j), v in np.ndenumerate(values):
         if not np.isfinite(v):  # a blocked cell (−∞) carries no number to read
             continue
-        text = fmt.format(v)
-        if float(text) == 0:  # no "−0" for a value that rounds to zero
-            text = fmt.format(0.0)
         r, g, b, _ = im.cmap(im.norm(v))
-        ax.text(j, i, text.replace("-", "−"), ha="center", va="center",
+        ax.text(j, i, alt_text.number(v, fmt), ha="center", va="center",
                 fontsize=fontsize, color=text_colour(r, g, b))
 
 
@@ -189,6 +189,7 @@ def heatmap(
         title = df.attrs.get("formula", "")
         title = f"{title}  ({df.shape[0]}×{df.shape[1]})".strip()
     ax.set_title(title, fontsize=fontsize + 3, fontfamily=matplotlib.rcParams["font.family"])
+    alt_text.describe(ax, alt_text.matrix(df, title, kind, _value_format(finite, kind)))
     for spine in ax.spines.values():
         spine.set_visible(False)
     if colorbar:
@@ -255,6 +256,14 @@ def plot_steps(steps, title: str | None = None, ncols: int | None = None) -> Fig
     if title is None:
         title = f"Attention(Q, K, V) = {steps.output.attrs.get('formula', 'softmax(Q·Kᵀ/√d_k)·V')}"
     fig.suptitle(title + (f"\n{source}" if source else ""), fontsize=12)
+    weights = stages["weights"]
+    top = np.unravel_index(np.argmax(weights.to_numpy()), weights.shape)
+    highlight = (f"注意力权重最大的格：{alt_text.cell_name(weights, *top)} {weights.iloc[top]:.2f}。"
+                 + (f"{source}。" if source else ""))
+    what = (f"自注意力一步一步的 {len(names)} 幅热力图，从左到右、从上到下："
+            + " → ".join(alt_text.STAGE_NAMES.get(n, n).split(" ")[0] for n in names))
+    panels = [alt_text.described(ax) for row in axes for ax in row if ax.get_visible()]
+    alt_text.describe(fig, alt_text.strip(panels, what, alt_text.label_text(steps.X.index), highlight))
     return fig
 
 
@@ -279,4 +288,46 @@ def plot_heads(mh, stage: str = "weights", ncols: int = 2) -> Figure:
         heatmap(df, ax=ax, title=f"head {i + 1}: {df.attrs.get('formula', stage)}", colorbar=last_in_row)
         if i % ncols:
             ax.set_ylabel("")
+    panels = [alt_text.described(ax) for ax in axes.flat[:h]]
+    tops = []
+    for i, steps in enumerate(mh.heads, 1):
+        df = steps.stages()[stage]
+        hi = np.unravel_index(np.argmax(df.to_numpy()), df.shape)  # −∞ (blocked) is never the largest
+        tops.append(f"头 {i} 最大 {alt_text.number(df.iloc[hi])}（{alt_text.cell_name(df, *hi)}）")
+    what = f"{h} 个头各自的{alt_text.STAGE_NAMES.get(stage, stage)}，每个头一幅热力图"
+    alt_text.describe(fig, alt_text.strip(panels, what, alt_text.label_text(mh.heads[0].X.index), "；".join(tops) + "。"))
+    return fig
+
+
+def plot_row(row: pd.Series, title: str | None = None) -> Figure:
+    """One query's row of attention weights as horizontal bars, largest at the top, each with its value (chapter 2)."""
+    use_cjk_font()
+    if not isinstance(row, pd.Series):
+        raise TypeError(f"row must be a pandas Series (one row of a weights table), got {type(row).__name__}")
+    ordered = row.sort_values()
+    fig, ax = plt.subplots(figsize=(5, 0.3 * len(row) + 0.6), layout="constrained")
+    bars = ax.barh([str(k) for k in ordered.index], ordered.to_numpy())
+    ax.bar_label(bars, fmt="%.2f")
+    ax.set(xlim=(0, 1.15), xlabel="权重", title=title or f"「{row.name}」这一行的注意力权重")
+    listed = "，".join(f"{k} {v:.2f}" for k, v in row.sort_values(ascending=False).items())
+    alt_text.describe(fig, f"横向条形图「{ax.get_title()}」：{len(row)} 个词分到的权重，从大到小：{listed}。")
+    return fig
+
+
+def plot_history(history: pd.DataFrame) -> Figure:
+    """A trained head's loss and accuracies per epoch, side by side (chapter 4; history is TrainedHead.history)."""
+    use_cjk_font()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 3), layout="constrained")
+    history["loss"].plot(ax=left, color="C3")
+    left.set(title="训练集上的损失（交叉熵）", xlabel="轮", ylim=(0, None))
+    accuracy = history[["train_accuracy", "test_accuracy"]].rename(
+        columns={"train_accuracy": "训练集", "test_accuracy": "测试集（留出）"})
+    accuracy.plot(ax=right)
+    right.axhline(0.5, color="0.6", lw=0.8, ls=":")
+    right.set(title="准确率", xlabel="轮", ylim=(0.4, 1.02))
+    first, last = history.iloc[0], history.iloc[-1]
+    alt_text.describe(fig, (
+        f"两幅折线图，横轴是训练的轮数（0 到 {history.index[-1]}）：左，训练集上的损失从 {first['loss']:.2f} "
+        f"降到 {last['loss']:.2f}；右，准确率，训练集从 {first['train_accuracy']:.2f} 到 {last['train_accuracy']:.2f}，"
+        f"测试集（留出）从 {first['test_accuracy']:.2f} 到 {last['test_accuracy']:.2f}，虚线是瞎猜的 0.5。"))
     return fig

@@ -1,7 +1,8 @@
 """Figures of the poem chapter: where attention sits in a Transformer, every head at once, training, next characters.
 
 Each takes what the poem model computed (attn_steps.poet) and returns a
-matplotlib Figure with Chinese labels; none computes a stage itself.
+matplotlib Figure with Chinese labels, described in words from the same
+numbers (its alt text, attn_steps.alt_text); none computes a stage itself.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from . import checks
+from . import alt_text, checks
 from .fonts import use_cjk_font
 from .plotting import PROB_CMAP, heatmap
 
@@ -77,6 +78,11 @@ def plot_block(config) -> Figure:
     ax.set_ylim(-0.5, 11.3)
     ax.set_axis_off()
     ax.set_title("注意力在 Transformer 里的位置（本章的小模型）", fontsize=13)
+    alt_text.describe(fig, (
+        f"结构图「{ax.get_title()}」，自下而上：字的编号（最多 {T} 个）→ 字嵌入 wte（{V}×{C}）加位置嵌入 wpe"
+        f"（{T}×{C}）→ {L} 层 Transformer 块，每层是 LayerNorm → {H} 个头的因果多头自注意力（每头 {C // H} 维）"
+        f"→ 残差相加 → LayerNorm → MLP（{C} → {4 * C} → {C}）→ 残差相加 → 最后的 LayerNorm → 乘以 wteᵀ 再 "
+        f"softmax → 下一个字的概率（{V} 个记号）。"))
     return fig
 
 
@@ -109,7 +115,29 @@ def plot_head_grid(heads, title: str | None = None, stage: str = "weights") -> F
                  label="注意力权重")
     if title:
         fig.suptitle(title, fontsize=15)
+    alt_text.describe(fig, _head_grid_alt(heads, stage, title))
     return fig
+
+
+def _head_grid_alt(heads, stage: str, title: str | None) -> alt_text.Alt:
+    """Where each head's weight goes, as shares of its rows: on <s> (the first column), on the character
+    before (the diagonal below the main one), on itself (the main diagonal); the short alt names the heads that
+    lean most on <s> and on the character before."""
+    shares = {}
+    for layer, row in enumerate(heads):
+        for head, steps in enumerate(row):
+            w = np.nan_to_num(steps.stages()[stage].to_numpy(dtype=np.float64), neginf=0.0)
+            n = len(w)
+            shares[layer, head] = {"<s>": w[:, 0].mean(), "前一个字": np.diagonal(w, -1).sum() / max(n - 1, 1),
+                                   "自己": np.diagonal(w).mean()}
+    poem = alt_text.label_text(heads[0][0].stages()[stage].index)
+    lines = [f"第 {l} 层 · 头 {h}：" + "，".join(f"看{k}平均 {v:.2f}" for k, v in share.items())
+             for (l, h), share in shares.items()]
+    lean = [f"最偏向{k}的是第 {best[0]} 层 · 头 {best[1]}（平均 {shares[best][k]:.2f}）"
+            for k in ("<s>", "前一个字") for best in [max(shares, key=lambda key: shares[key][k])]]
+    what = (f"{len(heads)} 层 × {len(heads[0])} 个头的{alt_text.STAGE_NAMES.get(stage, stage)}网格"
+            + (f"（{title}）" if title else "") + f"，每幅 {n}×{n}，行是查询，列是键")
+    return alt_text.Alt(f"{what}，诗「{poem}」。{'；'.join(lean)}。", "\n".join(lines))
 
 
 def plot_training(log: pd.DataFrame, baselines: dict[str, float]) -> Figure:
@@ -128,6 +156,11 @@ def plot_training(log: pd.DataFrame, baselines: dict[str, float]) -> Figure:
     ax.set_ylabel("每个字的损失（nats）")
     ax.legend(loc="upper right", fontsize=9)
     ax.grid(alpha=0.3)
+    val = log["val_loss"]
+    alt_text.describe(fig, (
+        f"折线图：验证集上每个字的损失（nats）随训练步数（{log['step'].iloc[0]} 到 {log['step'].iloc[-1]}）"
+        f"从 {val.iloc[0]:.2f} 降到 {val.iloc[-1]:.2f}，最低 {val.min():.2f}；横线是基线："
+        + "，".join(f"{name} {value:.2f}" for name, value in baselines.items()) + "。"))
     return fig
 
 
@@ -148,6 +181,9 @@ def plot_next_char(probs: pd.Series, chosen: str | None = None, k: int = 10, tit
     ax.set_ylim(0, min(1.0, top.max() * 1.25))
     if title:
         ax.set_title(title, fontsize=11)
+    listed = "，".join(f"「{c}」{p:.2f}" for c, p in top.items())
+    alt_text.describe(fig, (f"条形图{f'「{title}」' if title else ''}：下一个字最可能的 {len(top)} 个：{listed}"
+                            + (f"；选中的是「{chosen}」" if chosen is not None else "") + "。"))
     return fig
 
 
@@ -194,6 +230,12 @@ def plot_poem_attention(poem: str, row: pd.Series, query: int, title: str | None
                  label="注意力权重")
     if title:
         ax.set_title(title, fontsize=12)
+    keys = ["<s>", *poem]
+    seen = sorted(range(query + 1), key=lambda k: -w[k])[:alt_text.TOP_CELLS]
+    alt_text.describe(fig, (
+        f"逐字着色图：诗「{poem}」每个字的颜色是一个头的注意力{f'（{title}）' if title else ''}：正在读的是第 {query} 个位置"
+        f"「{keys[query]}」，权重最大的是 " + "，".join(f"「{keys[k]}」{w[k]:.2f}" for k in seen)
+        + (f"；后面 {len(poem) - query} 个字它看不到" if query < len(poem) else "") + "。"))
     return fig
 
 
@@ -226,4 +268,7 @@ def plot_rhyme_rates(samples: pd.DataFrame, random_rate: float) -> Figure:
     ax.set_xlim(0, 1.25)
     ax.set_xlabel("押韵的比例（相邻偶数行末字同属一个平水韵部）")
     ax.grid(axis="x", alpha=0.3)
+    bars = [f"{label} {'不谈（格式正确的诗太少）' if thin else f'{rate:.2f}'}"
+            for label, rate, thin in zip(labels, rates, few)]
+    alt_text.describe(fig, "横向条形图：押韵的比例（相邻偶数行末字同属一个平水韵部），" + "；".join(bars) + "。")
     return fig

@@ -1,7 +1,8 @@
 """Figures of chapter 8: an online softmax block by block, the tile grid, the KV cache, the cost of decoding.
 
 Each takes what attn_steps.tiles computed and returns a matplotlib Figure
-with Chinese labels; none computes a stage itself.
+with Chinese labels, described in words from the same numbers (its alt text,
+attn_steps.alt_text); none computes a stage itself.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from . import alt_text
 from .fonts import use_cjk_font
 from .tiles import KVDecode, OnlineSoftmax, TiledAttention, decode_multiply_adds
 
@@ -40,6 +42,11 @@ def plot_online_softmax(online: OnlineSoftmax, title: str = "在线 softmax：�
     ax.set_ylabel("缩放后的分数")
     ax.set_title(title, pad=18)
     ax.legend(loc="upper left", fontsize=8, framealpha=0.9)
+    best = int(np.nanargmax(finite))
+    alt_text.describe(fig, (
+        f"条形图「{title}」：{len(scores)} 个键（{alt_text.label_text(labels)}）的缩放后分数，分成 {len(steps)} 块读；"
+        f"最大的分数 {alt_text.number(scores[best])} 在键 {labels[best]}；读完每一块后的最大值 m 依次是 "
+        + "、".join(alt_text.number(s.m_after) for s in steps) + "。"))
     return fig
 
 
@@ -101,6 +108,17 @@ def plot_tile_grid(tiled: TiledAttention, upto: list[int] | None = None, ncols: 
                          fontsize=11)
     for ax in list(axes.flat)[len(moments):]:
         ax.set_visible(False)
+    n = len(tiled.m)
+    what = (f"分块示意图：{n}×{n} 的分数矩阵（查询与键都是「{alt_text.label_text(labels)}」）切成 "
+            f"{tiled.block_q}×{tiled.block_k} 的块，{len(tiled.tiles)} 块计算"
+            + (f"，{len(tiled.skipped)} 块被因果遮挡整块跳过" if tiled.skipped else "")
+            + "，块上的数字是计算的顺序")
+    if upto is None:
+        alt_text.describe(fig, what + "。")
+    else:
+        panels = [alt_text.Alt(ax.get_title().replace("\n", "")) for ax in axes.flat[:len(moments)]]
+        alt_text.describe(fig, alt_text.strip(panels, what + f"；{len(moments)} 幅图依次是算完第 "
+                                              + "、".join(map(str, moments)) + " 块时", None, ""))
     return fig
 
 
@@ -131,6 +149,13 @@ def plot_kv_cache(kv: KVDecode) -> Figure:
         ax.set_yticks(range(n), [f"第 {s.t + 1} 步：{s.token}" for s in kv.steps], fontsize=8)
         ax.set_xlabel("缓存里的键、值（来自哪个词）")
         ax.tick_params(length=0)
+    last = kv.steps[-1]
+    rows = "；".join(f"第 {s.t + 1} 步「{s.token}」最重的是「{labels[int(np.argmax(s.weights))]}」"
+                     f" {np.max(s.weights):.2f}" for s in kv.steps)
+    alt_text.describe(fig, (
+        f"两幅图，{n} 个词「{alt_text.label_text(labels)}」逐个生成：左，KV 缓存每一步多存一行 k、v，"
+        f"从 {kv.steps[0].K.size + kv.steps[0].V.size} 个数到 {last.K.size + last.V.size} 个数；"
+        f"右，每一步新词的查询对缓存里各个键的权重，一步一行。"), rows + "。")
     return fig
 
 
@@ -147,4 +172,9 @@ def plot_decode_cost(ns, d_model: int, d_k: int, d_v: int | None = None) -> Figu
     ax.set_title(f"生成 n 个词元的计算量（d_model = {d_model}，d_k = d_v = {d_k if d_v is None else d_v}）", fontsize=11)
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(fontsize=9)
+    big, small = counts[-1]["without cache"], counts[-1]["with cache"]
+    alt_text.describe(fig, (
+        f"双对数折线图「{ax.get_title()}」：n 从 {ns[0]} 到 {ns[-1]}，不用缓存的乘加次数从 "
+        f"{counts[0]['without cache']:,} 增长到 {big:,}，用 KV 缓存的从 {counts[0]['with cache']:,} 增长到 "
+        f"{small:,}；n = {ns[-1]} 时相差 {big / small:.0f} 倍。"))
     return fig

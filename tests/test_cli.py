@@ -22,6 +22,18 @@ def test_writes_the_step_through_figure(tmp_path, name, magic):
     assert (tmp_path / name).read_bytes().startswith(magic)
 
 
+def test_the_figure_file_carries_its_description(tmp_path):
+    """Whoever puts the CLI's PNG on a page finds its alt text inside it (what the book's site shows as alt)."""
+    from PIL import Image
+
+    proc = run(TEXT1, "--dim", "10", "--dk", "6", "--seed", "0", "-o", "steps.png", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    with Image.open(tmp_path / "steps.png") as im:
+        description = im.info["Description"]
+    assert description.startswith("自注意力一步一步的 8 幅热力图") and f"句子「{TEXT1}」" in description
+    assert len(description.splitlines()) == 9  # the alt, then one line per stage
+
+
 def test_causal_adds_the_masked_stage(tmp_path):
     """The figure of a decoder's attention: the masked panel is there (9 stages, not 8)."""
     proc = run(TEXT1, "--causal", "-o", "steps.svg", cwd=tmp_path)
