@@ -35,9 +35,8 @@
   const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
   const num = (v, digits) => v.toFixed(digits).replace("-", "−");
 
-  // ---- the tables: loaded once per page (from the site) or per widget (from its kernel) ----------
-  // One promise of {dict, table, rows} per source and list of files, shared by the page's explorers;
-  // a failed load is forgotten, so the next keystroke tries again. AttnFiles says where they come from.
+  // ---- the tables: loaded once per page (from the site) or per widget (from its kernel: AttnFiles) ----------
+  // One promise of {dict, table, rows} per source and list of files; a failed load is forgotten (the next keystroke retries).
   const loaded = new Map();
   function loadTables(typing, root) {
     const from = window.AttnFiles.where(root);
@@ -191,10 +190,8 @@
         this.compute(text, first ? performance.now() : since);
         return this.typed();
       }, (e) => {
-        const from = window.AttnFiles.where(this.ex.root);
-        const where = from === null ? window.AttnFiles.NOWHERE
-          : from === "kernel" ? `词表没有从内核载入成功（${e.message}）：内核还在运行吗？请稍后再输入一次。`
-          : "词表没有载入成功（网络或文件有问题），请稍后再输入一次。";
+        const from = window.AttnFiles.where(this.ex.root), where = from === null ? window.AttnFiles.NOWHERE : from === "kernel"
+          ? `词表没有从内核载入成功（${e.message}）：内核还在运行吗？请稍后再输入一次。` : "词表没有载入成功（网络或文件有问题），请稍后再输入一次。";
         this.say(where);
         this.state = { text, mode: this.mode, message: where };
         return this.typed();
