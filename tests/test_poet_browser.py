@@ -78,6 +78,9 @@ def site(tmp_path_factory):
     shutil.copy(PACKAGE / "data" / FONT, site / FONT)
     roles = pd.DataFrame([dict(role="previous character", layer=0, head=1, score=0.4, untrained=0.08, uniform=0.1)])
     widget = ats.poet_widget(poet, roles=roles, weights=tiny, effects=effects_table(poet))
+    # The page shows each step for 60 ms as it writes; here 1 ms, so the many poems of these tests take a tenth
+    # of the time (chapter 9's page keeps the reader's pace: test_poet_chapter_browser.py).
+    widget = type(widget).of({**widget.data, "delay_ms": 1}, weights=widget.weights)
     (site / "index.html").write_text(page_html(widget), encoding="utf-8")
     (site / "dark.html").write_text(page_html(widget, "dark"), encoding="utf-8")
     # A page built with another model: the site's files must be refused.
