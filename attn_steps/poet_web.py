@@ -19,7 +19,7 @@ explorer_export.js to take a stage away, verse.js for rhyme, poet_math.js for
 the model, poet_input.js to check what the reader types, poet_head.js for one
 head, poet_files.js to fetch the site's files, poet_steps.js to draw a step,
 poet_compare.js to compare two poems, url_state.js and poet_link.js to keep the
-poem in the page's address, poet_view.js for the page) and a JSON payload: the
+poem in the page's address, poet_keys.js for the keyboard, poet_view.js for the page) and a JSON payload: the
 configuration, the model_id the page expects, where the site keeps the files,
 the book's table of stages, the head roles measured, the few numbers of the
 measured effect of removing each head, the famous openings.
@@ -44,7 +44,7 @@ FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
 SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "explorer_stage0.js",
            "verse.js", "poet_math.js", "poet_input.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js",
-           "url_state.js", "poet_link.js", "poet_view.js")
+           "url_state.js", "poet_link.js", "poet_keys.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
 KINDS = {"int8": np.dtype("i1"), "uint8": np.dtype("u1"), "int32": np.dtype("<i4"), "float16": np.dtype("<f2"),

@@ -57,12 +57,17 @@ def set_theme(driver, theme: str) -> None:
 
 
 def check(driver, url: str, themes=THEMES, source: str | None = None) -> dict[str, list[dict]]:
-    """{theme: axe's violations} of the page at url."""
+    """{theme: axe's violations} of the page at url, as it opens."""
     from tools import browser
 
-    source = source or axe_source()
     browser.open_page(driver, url)
-    driver.execute_script(source)
+    return audit(driver, themes, source)
+
+
+def audit(driver, themes=THEMES, source: str | None = None) -> dict[str, list[dict]]:
+    """{theme: axe's violations} of the page as it is now (after a reader has used a widget, say)."""
+    if not driver.execute_script("return Boolean(window.axe)"):
+        driver.execute_script(source or axe_source())
     out = {}
     for theme in themes:
         set_theme(driver, theme)

@@ -24,7 +24,7 @@
   "use strict";
   if (window.AttnPoet) { window.AttnPoet.initAll(); return; }
   const P = window.AttnPoetMath, H = window.AttnPoetHead, St = window.AttnPoetSteps, Cmp = window.AttnPoetCompare;
-  const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot, In = window.AttnPoetInput;
+  const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot, In = window.AttnPoetInput, K = window.AttnPoetKeys;
 
   class PoetPage {  // the page controller: state, DOM and events around poet_math.js (Python's Poet is the model)
     constructor(root) {
@@ -54,7 +54,7 @@
         else if (a === "write") this.write();
         else if (a === "stop") this.stop();
         else if (a === "reset") this.reset();
-        else if (a === "close-head") { this.el.head.hidden = true; this.head = null; }
+        else if (a === "close-head") { K.closeHead(this); }
         else if (a === "prev" || a === "next") this.showStep(this.at.k + (a === "prev" ? -1 : 1), this.at.which);
         else if (a === "restore") { this.off.clear(); this.redrawGrid(); }
         else if (b.dataset.knock !== undefined) this.toggle(b.dataset.knock);
@@ -70,6 +70,7 @@
         const next = shown && this.root.querySelector(".ap-ch.ap-at");
         if (next) next.focus();
       });
+      this.el.grid.addEventListener("keydown", (e) => K.gridKey(e, this.el.grid, this.data.config.n_head));
       this.el.prefix.addEventListener("input", () => this.say(this.check(this.el.prefix.value, this.data.max_prefix).error));
       this.el.prefix.addEventListener("keydown", (e) => { if (e.key === "Enter") this.write(); });
     }
@@ -239,8 +240,10 @@
       const vocab = this.model.vocab, step = poem.steps[k];
       this.el.label.innerHTML = (this.poems.twin ? (which === "twin" ? "完整的模型，" : "去掉头的这首，") : "") + St.label(vocab, poem, k);
       this.el.probs.innerHTML = St.candidatesHTML(vocab, step);
-      this.el.prev.disabled = k === 0;
-      this.el.next.disabled = k === poem.steps.length - 1;
+      K.disable(this.el.prev, k === 0, this.el.next);
+      K.disable(this.el.next, k === poem.steps.length - 1, this.el.prev);
+      // Read out once the poem is written; while it is, the poem itself announces each new character.
+      this.el.label.setAttribute("aria-live", this.root.dataset.busy ? "off" : "polite");
       this.root.querySelectorAll(".ap-ch.ap-at").forEach((b) => b.classList.remove("ap-at"));
       const box = which === "twin" ? this.el.twin : this.el.poem, at = box.querySelector(`[data-step="${k}"]`);
       if (at) at.classList.add("ap-at");
@@ -282,7 +285,7 @@
       const removed = Boolean(poem.knock[layer] && poem.knock[layer][head]) && poem.opts.knock_mode;
       this.head = H.show(this.el.head, this.data, this.model, this.tokensUpTo(poem, t + 1), f, layer, head,
         { role, cached: poem.opts.cache, removed });
-      if (!quiet) this.el.head.scrollIntoView({ block: "nearest" });
+      if (!quiet) K.arrive(this.el.head, ".ap-head-title");
       return this.head;
     }
 
