@@ -52,7 +52,7 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
       ` <button type="button" data-action="close-head" title="收起" aria-label="收起这个头">×</button></div>${gone}<p class="ap-cache-note">${note}</p>` +
       N.html(stops) + `<div class="ae-body"><div class="ae-strip" data-role="strip">` +
       stageRows.map((s) => S.panelHTML(ctx, s, { rowClass })).join("") +
-      `</div><aside class="ae-prov" data-role="provenance" aria-label="这个数从哪里来"><p class="ae-prov-title">这个数从哪里来</p>` +
+      `</div><aside class="ae-prov" data-role="provenance" aria-label="这个数从哪里来：第 ${layer} 层 · 头 ${head}"><p class="ae-prov-title">这个数从哪里来</p>` +
       `<div data-role="prov-body"><p>指向或点一格（或用 Tab 和方向键走到一格），这里写出它是怎么算出来的。</p></div></aside></div>` +
       `<p class="ae-sr" data-role="said" aria-live="polite"></p>`;
   }
