@@ -50,8 +50,17 @@ $(MODEL_VENV)/.installed: requirements.txt pyproject.toml tests/model_double/req
 # axe-core, which tests/test_axe_browser.py runs on every built page: a test-only npm package, pinned by
 # package-lock.json, installed exactly as locked (npm ci). Never shipped with the site.
 NODE_DEPS := node_modules/.package-lock.json
+# Debian's npm is installed first when it is missing and make runs as root (as CI does), as Chromium is.
 $(NODE_DEPS): package.json package-lock.json
-	@command -v npm >/dev/null || { echo "make test runs axe-core from npm, which is not installed. As root: apt-get install -y npm" >&2; exit 1; }
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; \
+		else \
+			echo "make test runs axe-core from npm, which is not installed. As root, run:" >&2; \
+			echo "    apt-get update && apt-get install -y npm" >&2; \
+			exit 1; \
+		fi; \
+	fi
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
