@@ -114,7 +114,7 @@ window.AttnStage = window.AttnStage || (function () {
         }).join("") + "</tr>";
     }
     // The corner names the rows (and columns) for a screen reader; a reader who sees the table sees the labels.
-    const corner = `<th scope="col"><span class="ae-sr">${["scores", "scaled", "masked", "weights"].includes(name) ? "查询＼键" : "词"}</span></th>`;
+    const corner = `<th><span class="ae-sr">${["scores", "scaled", "masked", "weights"].includes(name) ? "查询＼键" : "词"}</span></th>`;
     const head = `<tr>${corner}${withWeight ? `<th class="ae-w">w</th>` : ""}${colLabels.map((c) => `<th scope="col">${esc(c)}</th>`).join("")}</tr>`;
     const take = window.AttnExport ? `<span class="ae-take" role="group" aria-label="下载这一步">${["svg", "png", "csv"].map((fm) =>
       `<button type="button" data-export="${name}" data-format="${fm}" title="下载这一步（${fm.toUpperCase()}）">${fm.toUpperCase()}</button>`).join("")}</span>` : "";
