@@ -2,7 +2,8 @@
 #   make book   build the site into _build/html
 #   make lab    open the chapters in JupyterLab (http://127.0.0.1:8888), from the pinned environment
 #   make check  the quick loop: unit tests and the JavaScript twins in Chromium; no notebooks, no site (< 3 min)
-#   make test   everything: the book, the chapters with the model double, every test, the built site in Chromium;
+#   make test   everything: the book, the chapters with the model double, every test, the built site in Chromium
+#               (axe-core from npm on every page: npm ci, as pinned by package-lock.json);
 #               installs Debian's chromium and chromium-driver first when missing (as root)
 #   make bench  speed, size and page-weight figures with their targets (not part of test)
 #   make test-model  every chapter again with a test double of the trained zh_core_web_sm (part of test)
@@ -45,6 +46,23 @@ $(MODEL_VENV)/.installed: requirements.txt pyproject.toml tests/model_double/req
 	$(MODEL_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python tests/model_double/make_double.py $(DOUBLE_DIR) > /dev/null
 	$(MODEL_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation $(DOUBLE_DIR)/zh_core_web_sm-3.8.0
+	touch $@
+
+# axe-core, which tests/test_axe_browser.py runs on every built page: a test-only npm package, pinned by
+# package-lock.json, installed exactly as locked (npm ci). Never shipped with the site.
+NODE_DEPS := node_modules/.package-lock.json
+# Debian's npm is installed first when it is missing and make runs as root (as CI does), as Chromium is.
+$(NODE_DEPS): package.json package-lock.json
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y npm; \
+		else \
+			echo "make test runs axe-core from npm, which is not installed. As root, run:" >&2; \
+			echo "    apt-get update && apt-get install -y npm" >&2; \
+			exit 1; \
+		fi; \
+	fi
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 $(SETUPTOOLS_80)/.installed: $(BOOK_DEPS)
@@ -109,7 +127,7 @@ test: export ATTN_REQUIRE_BROWSER := 1
 test:
 	@mkdir -p _build && : > $(TIMES) && rm -rf $(HEAD_CACHE)
 	$(call timed,browser (Debian's Chromium),$(MAKE) --no-print-directory browser)
-	$(call timed,test environments (.venv and .venv-model side by side),$(MAKE) --no-print-directory -j2 $(TEST_DEPS) $(SETUPTOOLS_80)/.installed $(MODEL_VENV)/.installed)
+	$(call timed,test environments (.venv and .venv-model side by side; axe-core from npm),$(MAKE) --no-print-directory -j2 $(TEST_DEPS) $(SETUPTOOLS_80)/.installed $(MODEL_VENV)/.installed $(NODE_DEPS))
 	$(call timed,the notebooks and pytest (the two chains below side by side),$(MAKE) --no-print-directory -j2 --output-sync=target timed-pytest-built timed-pytest-rest)
 	@echo "time of each part of make test:"; cat $(TIMES)
 

@@ -83,6 +83,9 @@ from .poet_corpus import corpus_info, test_poems, training_log
 from .poet_plots import (plot_block, plot_head_grid, plot_next_char, plot_poem_attention, plot_rhyme_rates,
                          plot_training)
 from .poet_web import poet_widget
+from . import frame_html
+
+frame_html.register()  # in a notebook: every DataFrame's header corner names its rows (a screen reader reads it)
 
 __all__ = [
     "INSTALL_COMMAND",

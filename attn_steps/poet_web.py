@@ -16,13 +16,14 @@ the site's _static/attn-poet/ (_ext/site_tables.py).
 `poet_widget` returns a `widget.Widget` whose HTML inlines the scripts
 (explorer_math.js's stages, stage_view.js and explorer_nav.js to draw a head,
 explorer_export.js to take a stage away, verse.js for rhyme, poet_math.js for
-the model, poet_head.js for one head, files.js and poet_files.js to load the site's files (or, in
-Jupyter, the kernel's: `PoetWidget.serve`),
-poet_steps.js to draw a step, poet_compare.js to compare two poems, poet_view.js
-for the page) and a JSON payload: the configuration, the model_id the page
-expects, where the site keeps the files, the book's table of stages, the head
-roles measured, the few numbers of the measured effect of removing each head,
-the famous openings.
+the model, poet_input.js to check what the reader types, poet_head.js for one
+head, files.js and poet_files.js to load the site's files (or, in Jupyter, the
+kernel's: `PoetWidget.serve`), poet_steps.js to draw a step, poet_compare.js to
+compare two poems, url_state.js and poet_link.js to keep the poem in the page's
+address, poet_keys.js for the keyboard, poet_view.js for the page) and a JSON payload: the
+configuration, the model_id the page expects, where the site keeps the files,
+the book's table of stages, the head roles measured, the few numbers of the
+measured effect of removing each head, the famous openings.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ from .knockouts import COST, SLOTS
 FOLDER = "_static/attn-poet/"  # relative to the site's root
 MANIFEST, BINARY = "poet.json", "poet.bin"
 SCRIPTS = ("explorer_math.js", "stage_view.js", "explorer_nav.js", "explorer_export.js", "files.js", "explorer_stage0.js",
-           "verse.js", "poet_math.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js", "poet_view.js")
+           "verse.js", "poet_math.js", "poet_input.js", "poet_head.js", "poet_files.js", "poet_steps.js", "poet_compare.js",
+           "url_state.js", "poet_link.js", "poet_keys.js", "poet_view.js")
 STYLES = ("explorer.css", "poet.css")
 MAX_PREFIX = 7  # the first line at most: the reader types the opening, the model writes the rest
 OPENINGS = ("床前", "白日", "春眠", "空山", "红豆", "国破", "千山", "月落")

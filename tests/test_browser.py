@@ -290,7 +290,7 @@ def test_the_explorer_opens_on_the_weights_with_a_visible_cell_explained(driver,
     tokens = state(driver, chapter2)["tokens"]
     assert f"权重[{tokens[row]}, {tokens[col]}]" in panel.text
     table = chapter2.find_element(By.CSS_SELECTOR, '[data-panel="weights"] table')
-    assert in_viewport(driver, table) and in_viewport(driver, panel.find_element(By.CSS_SELECTOR, "h4")) and in_viewport(driver, focus)
+    assert in_viewport(driver, table) and in_viewport(driver, panel.find_element(By.CSS_SELECTOR, ".ae-prov-title")) and in_viewport(driver, focus)
 
 
 def test_the_navigator_shows_each_stop_and_the_whole_strip(driver, chapter2):

@@ -67,6 +67,11 @@ def effects_table(poet) -> pd.DataFrame:
     return table
 
 
+def explorer_pair(first, second):
+    """Two widgets as one, for page_html."""
+    return type("Pair", (), {"html": first.html + second.html})()
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     require_browser()
@@ -83,6 +88,8 @@ def site(tmp_path_factory):
     widget = type(widget).of({**widget.data, "delay_ms": 1}, weights=widget.weights)
     (site / "index.html").write_text(page_html(widget), encoding="utf-8")
     (site / "dark.html").write_text(page_html(widget, "dark"), encoding="utf-8")
+    second = ats.poet_widget(poet, weights=tiny, title="第二个小诗人")  # two poets on one page, each with its own link
+    (site / "two.html").write_text(page_html(explorer_pair(widget, second)), encoding="utf-8")
     # A page built with another model: the site's files must be refused.
     other_folder = write_tiny_poet(tmp_path_factory.mktemp("other"), seed=5)
     other = ats.poet_widget(ats.load_poet(other_folder), weights=other_folder)
@@ -509,3 +516,38 @@ def test_rhyme_characters_are_marked_as_python_judges_them(page):
     odd = driver.execute_script("return window.AttnPoetCompare.rhymeMarks('床前明月光', "
                                 "document.querySelector('[data-attn-poet]').attnPoet.model().verse)")
     assert odd == {"form": None, "marks": []}
+
+
+# Poet k of the page (from 0): its boxes filled, 写诗 pressed, and its poem once finished (or its message).
+WRITE_NTH = """
+const done = arguments[arguments.length - 1], r = document.querySelectorAll('[data-attn-poet]')[arguments[0]];
+for (const [role, value] of Object.entries(arguments[1])) r.querySelector(`[data-role=${role}]`).value = value;
+if (Object.keys(arguments[1]).length) r.querySelector('[data-action=write]').click();
+const t0 = Date.now(), look = () => {
+  const m = r.querySelector('[data-role=message]'), timing = r.querySelector('[data-role=timing]').textContent;
+  if (!m.hidden) return done({message: m.textContent});
+  if (timing && !r.dataset.busy) return done({poem: r.querySelector('[data-role=poem]').textContent});
+  if (Date.now() - t0 > 30000) return done({timeout: true});
+  setTimeout(look, 50);
+};
+look();
+"""
+
+
+def test_two_poets_on_one_page_keep_their_own_links(site):
+    """If this broke, two poets on one page would share one link: opening it would give both the same poem, or lose one."""
+    from urllib.parse import parse_qs, urlsplit
+
+    folder, poet = site
+    with browser.serve(folder) as url, browser.chromium() as driver:
+        browser.open_page(driver, url + "two.html")
+        one = driver.execute_async_script(WRITE_NTH, 0, {"prefix": "床前", "seed": "1"})
+        two = driver.execute_async_script(WRITE_NTH, 1, {"prefix": "白日", "seed": "2"})
+        assert one["poem"] == poet.generate("床前", seed=1) and two["poem"] == poet.generate("白日", seed=2)
+        link = driver.current_url
+        kept = parse_qs(urlsplit(link).fragment)
+        assert kept["p1.text"] == ["床前"] and kept["p2.text"] == ["白日"] and kept["p1.seed"] == ["1"] and kept["p2.seed"] == ["2"]
+        driver.get("about:blank")
+        browser.open_page(driver, link)
+        assert driver.execute_async_script(WRITE_NTH, 0, {}) == one and driver.execute_async_script(WRITE_NTH, 1, {}) == two
+        assert browser.console_errors(driver) == []

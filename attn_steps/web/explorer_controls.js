@@ -64,7 +64,7 @@ window.AttnControls = window.AttnControls || (function () {
         if (this.step >= this.count - 1) this.step = -1;
         this.advance(1);
         this.timer = setInterval(() => (this.step >= this.count - 1 ? this.stop() : this.advance(1)), this.intervalMs);
-        this.button.textContent = "❙❙ 暂停";
+        this.button.innerHTML = '<span aria-hidden="true">❙❙</span> 暂停';  // its name is its word
         return undefined;
       }
       this.stop();
@@ -73,7 +73,7 @@ window.AttnControls = window.AttnControls || (function () {
 
     stop() {
       clearInterval(this.timer); this.timer = null;
-      this.button.textContent = "▶ 播放";
+      this.button.innerHTML = '<span aria-hidden="true">▶</span> 播放';
     }
 
     reset(count) { this.stop(); this.count = count; this.step = -1; }

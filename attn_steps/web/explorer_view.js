@@ -161,7 +161,7 @@
         </div>
         <div class="ae-play" role="group" aria-label="逐步播放">
           <button type="button" data-play="prev" aria-label="上一步">◀</button>
-          <button type="button" data-play="toggle" aria-label="播放">▶ 播放</button>
+          <button type="button" data-play="toggle"><span aria-hidden="true">▶</span> 播放</button>
           <button type="button" data-play="next" aria-label="下一步">▶|</button>
           <span class="ae-caption" data-role="caption" aria-live="polite">${esc(d.intro)}</span>
         </div>
@@ -169,8 +169,9 @@
         ${N.html(this.stops)}
         <div class="ae-body">
           <div class="ae-strip" data-role="strip" tabindex="-1"></div>
-          <aside class="ae-prov" data-role="provenance" aria-live="polite" aria-label="这个数从哪里来"></aside>
-        </div>`;
+          <aside class="ae-prov" data-role="provenance" aria-label="这个数从哪里来"></aside>
+        </div>
+        <p class="ae-sr" data-role="said" aria-live="polite"></p>`;
       const on = (sel, ev, fn) => this.root.querySelectorAll(sel).forEach((el) => el.addEventListener(ev, fn));
       // While typing, an empty or half-typed box ("" or "-") waits; leaving it empty is the error.
       on("[data-control]", "input", (e) => this.fromControl(e.target, false));
@@ -265,7 +266,9 @@
       this.focus = [name, i, j];
       this.root.querySelectorAll(".ae-focus").forEach((el) => el.classList.remove("ae-focus"));
       cell.classList.add("ae-focus");
-      this.root.querySelector("[data-role=provenance]").innerHTML = `<h4>这个数从哪里来</h4>${S.derivation(this.context(), name, i, j)}`;
+      const how = S.derivation(this.context(), name, i, j);
+      this.root.querySelector("[data-role=provenance]").innerHTML = `<p class="ae-prov-title">这个数从哪里来</p>${how}`;
+      this.root.querySelector("[data-role=said]").textContent = S.said(how);  // the line a screen reader reads out
     }
 
     // -- keyboard: arrows move within a matrix, Enter follows the row's word --

@@ -48,12 +48,13 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
       : `没有缓存：每写一个字，X、Q、K、V 的全部 ${T} 行都重新算一遍。`;
     const gone = removed ? `<p class="ap-removed-note">这首诗是去掉这个头写的：它的注意力照样算（下面每一步都是），` +
       `但它的输出（最后一步）没有交给下一层，换成了${removed === "zero" ? " 0" : "它的平均输出"}。</p>` : "";
-    return `<div class="ap-head-title"><b>第 ${layer} 层 · 头 ${head}</b>${role ? ` <span class="ap-role">${esc(role)}</span>` : ""}` +
+    return `<div class="ap-head-title" tabindex="-1"><b>第 ${layer} 层 · 头 ${head}</b>${role ? ` <span class="ap-role">${esc(role)}</span>` : ""}` +
       ` <button type="button" data-action="close-head" title="收起" aria-label="收起这个头">×</button></div>${gone}<p class="ap-cache-note">${note}</p>` +
       N.html(stops) + `<div class="ae-body"><div class="ae-strip" data-role="strip">` +
       stageRows.map((s) => S.panelHTML(ctx, s, { rowClass })).join("") +
-      `</div><aside class="ae-prov" data-role="provenance" aria-live="polite"><h4>这个数从哪里来</h4>` +
-      `<div data-role="prov-body"><p>指向或点一格，这里写出它是怎么算出来的。</p></div></aside></div>`;
+      `</div><aside class="ae-prov" data-role="provenance" aria-label="这个数从哪里来：第 ${layer} 层 · 头 ${head}"><p class="ae-prov-title">这个数从哪里来</p>` +
+      `<div data-role="prov-body"><p>指向或点一格（或用 Tab 和方向键走到一格），这里写出它是怎么算出来的。</p></div></aside></div>` +
+      `<p class="ae-sr" data-role="said" aria-live="polite"></p>`;
   }
 
   // A stage taken away (explorer_export.js, when the page has it: stage_view.js then draws the buttons).
@@ -69,6 +70,7 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
     box.innerHTML = html(ctx, layer, head, how);
     box.hidden = false;
     const strip = box.querySelector("[data-role=strip]"), prov = box.querySelector("[data-role=prov-body]");
+    strip.querySelectorAll("table").forEach((tb) => { const c = tb.querySelector("td[data-stage]"); if (c) c.tabIndex = 0; });  // a Tab stop per stage
     let view = N.find(stops, "weights");
     N.apply(box, strip, stops, view);
     box.querySelectorAll("[data-stop]").forEach((b) => b.addEventListener("click", () => {
@@ -81,12 +83,14 @@ window.AttnPoetHead = window.AttnPoetHead || (function () {
       const td = e.target.closest("td[data-stage]");
       if (!td) return;
       prov.innerHTML = S.derivation(ctx, td.dataset.stage, Number(td.dataset.row), Number(td.dataset.col));
+      box.querySelector("[data-role=said]").textContent = S.said(prov.innerHTML);
       box.querySelectorAll("td.ae-focus").forEach((c) => c.classList.remove("ae-focus"));
       td.classList.add("ae-focus");
     };
     strip.addEventListener("mouseover", explain);
     strip.addEventListener("click", explain);
     strip.addEventListener("focusin", explain);
+    strip.addEventListener("keydown", S.arrowKey);  // arrows move between a stage's cells
     return { layer, head, removed: how.removed, tokens: ctx.tokens, stages: ctx.stages, show: (which) => N.apply(box, strip, stops, N.find(stops, which)) };
   }
 

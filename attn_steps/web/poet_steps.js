@@ -45,6 +45,7 @@ window.AttnPoetSteps = window.AttnPoetSteps || (function () {
       `<p class="ae-message" data-role="message" role="alert" hidden></p><p class="ap-status" data-role="status" aria-live="polite"></p>` +
       `<div class="ap-poems">${column("twin", "完整的模型")}${column("main", "")}</div>` +
       `<div class="ap-effects" data-role="effects" hidden></div><p class="ap-timing" data-role="timing"></p>` +
+      `<p class="ap-ended" data-role="ended" aria-live="polite"></p>` +
       `<div class="ap-step" data-role="step" hidden><div class="ap-nav"><button type="button" data-action="prev" aria-label="上一步">◀</button>` +
       `<span class="ap-step-label" data-role="step-label" aria-live="polite"></span><button type="button" data-action="next" aria-label="下一步">▶</button></div>` +
       `<div class="ap-probs" data-role="probs"></div><div class="ap-grid-box">` +
@@ -103,5 +104,21 @@ window.AttnPoetSteps = window.AttnPoetSteps || (function () {
     return html;
   }
 
-  return { TOP, pageHTML, record, charHTML, givenHTML, label, candidatesHTML, gridHTML };
+  // Why a poem stopped where it did, when it was not its own end: the context was full. "" otherwise.
+  // poems: { main, twin }; opts: the settings they were written with.
+  function endedText(config, poems, opts) {
+    const full = (poem) => Boolean(poem && poem.ids.length >= config.block_size && poem.steps.length &&
+      poem.steps[poem.steps.length - 1].id !== P.END);
+    const who = [poems.twin ? full(poems.main) && "去掉头的这首" : full(poems.main) && "这首诗", full(poems.twin) && "完整的模型那首"]
+      .filter(Boolean);
+    if (!who.length) return "";
+    const n = config.block_size - 1, flat = [];
+    if (opts.temperature > 1) flat.push(`温度 ${opts.temperature} 大于 1，把概率拉平了`);
+    if (opts.top_k === null || opts.top_k > 100) flat.push(`top-k ${opts.top_k} 几乎不删掉任何字`);
+    return `${who.join("和")}写满 ${n} 个字就停了：模型一次最多读开始符 <s> 加 ${n} 个字（block_size = ${config.block_size}），` +
+      "读满了就没法再往下写。它一直没有抽到结束符（完）" +
+      (flat.length ? `：${flat.join("，")}，结束符就很难被抽中。调低温度或 top-k，它会在一首诗写完时自己停。` : "。");
+  }
+
+  return { TOP, pageHTML, endedText, record, charHTML, givenHTML, label, candidatesHTML, gridHTML };
 })();

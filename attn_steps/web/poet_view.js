@@ -7,7 +7,10 @@
  * measured effect of removing each head, the openings. The weights load only when the
  * reader first writes (poet_files.js). The math is poet_math.js; a step, the poem and
  * the tiles are drawn by poet_steps.js, the two poems compared by poet_compare.js, one
- * head opened by poet_head.js through stage_view.js.
+ * head opened by poet_head.js through stage_view.js; what the reader types is checked by
+ * poet_input.js, and the poem shown is kept in the page's address by poet_link.js. A refused
+ * opening or setting clears the poem before it (its message alone is the answer); a poem that
+ * fills the model's context says so (data-role="ended").
  *
  * Contract for tests and scripts: root.attnPoet.run(text, { knock, knock_mode }) resolves
  * to { tokens, ids, probs (every position's next-token probabilities, whole rows),
@@ -22,17 +25,7 @@
   "use strict";
   if (window.AttnPoet) { window.AttnPoet.initAll(); return; }
   const P = window.AttnPoetMath, H = window.AttnPoetHead, St = window.AttnPoetSteps, Cmp = window.AttnPoetCompare;
-  const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot;
-
-  // Why a character cannot start a poem, in a few words.
-  function kindOf(c) {
-    if (/[A-Za-zＡ-Ｚａ-ｚ]/.test(c)) return "字母";
-    if (/[0-9０-９]/.test(c)) return "数字";
-    if (/\p{Extended_Pictographic}/u.test(c)) return "表情符号";
-    if (/[\p{P}\p{S}]/u.test(c)) return "标点或符号";
-    if (/\s/.test(c)) return "空格";
-    return "字";
-  }
+  const esc = window.AttnStage.esc, siteRoot = window.AttnStage0.siteRoot, In = window.AttnPoetInput, K = window.AttnPoetKeys;
 
   class PoetPage {  // the page controller: state, DOM and events around poet_math.js (Python's Poet is the model)
     constructor(root) {
@@ -42,6 +35,7 @@
       this.off = new Set();  // "layer,head" of the heads the next poem is written without
       this.poems = {}; this.at = null;  // main (the one written), twin (the intact one beside it); the step shown
       this.build();
+      this.link = window.AttnPoetLink ? window.AttnPoetLink.attach(this) : null;  // a link's poem, if any
     }
 
     build() {
@@ -50,7 +44,7 @@
       this.el = { prefix: q("[data-role=prefix]"), message: q("[data-role=message]"), status: q("[data-role=status]"),
         poem: q("[data-role=poem]"), twin: q("[data-role=twin]"), twinCol: q("[data-role=twin-col]"), title: q("[data-role=main-title]"),
         rhyme: q("[data-role=main-rhyme]"), twinRhyme: q("[data-role=twin-rhyme]"), effects: q("[data-role=effects]"),
-        timing: q("[data-role=timing]"), step: q("[data-role=step]"), label: q("[data-role=step-label]"), probs: q("[data-role=probs]"),
+        timing: q("[data-role=timing]"), ended: q("[data-role=ended]"), step: q("[data-role=step]"), label: q("[data-role=step-label]"), probs: q("[data-role=probs]"),
         gridLabel: q("[data-role=grid-label]"), grid: q("[data-role=grid]"), head: q("[data-role=head]"), cache: q("[data-role=cache]"),
         mode: q("[data-role=knock_mode]"), prev: q("[data-action=prev]"), next: q("[data-action=next]") };
       this.root.addEventListener("click", (e) => {
@@ -61,7 +55,7 @@
         else if (a === "write") this.write();
         else if (a === "stop") this.stop();
         else if (a === "reset") this.reset();
-        else if (a === "close-head") { this.el.head.hidden = true; this.head = null; }
+        else if (a === "close-head") { K.closeHead(this); }
         else if (a === "prev" || a === "next") this.showStep(this.at.k + (a === "prev" ? -1 : 1), this.at.which);
         else if (a === "restore") { this.off.clear(); this.redrawGrid(); }
         else if (b.dataset.knock !== undefined) this.toggle(b.dataset.knock);
@@ -77,6 +71,7 @@
         const next = shown && this.root.querySelector(".ap-ch.ap-at");
         if (next) next.focus();
       });
+      this.el.grid.addEventListener("keydown", (e) => K.gridKey(e, this.el.grid, this.data.config.n_head));
       this.el.prefix.addEventListener("input", () => this.say(this.check(this.el.prefix.value, this.data.max_prefix).error));
       this.el.prefix.addEventListener("keydown", (e) => { if (e.key === "Enter") this.write(); });
     }
@@ -86,18 +81,10 @@
       this.el.message.hidden = !text;
     }
 
-    // The characters of a text and their ids, or { error } in Chinese. Before the weights are loaded,
-    // the vocabulary is unknown: only the form is checked; after, each character must be in it.
+    // The characters of a text and their ids, or { error } in Chinese (poet_input.js): before the weights are
+    // loaded, only the form is checked; after, each character must be in the vocabulary.
     check(text, most) {
-      const chars = Array.from(String(text).trim());
-      if (chars.length > most) return { chars, error: `最多 ${most} 个字${most === this.data.max_prefix ? "（一句诗）" : ""}；现在有 ${chars.length} 个。` };
-      const odd = chars.filter((ch) => kindOf(ch) !== "字" && !"，。".includes(ch));
-      if (odd.length) return { chars, error: `小诗人只认识汉字和，。：${[...new Set(odd)].map((ch) => `「${ch}」是${kindOf(ch)}`).join("，")}。请删掉它。` };
-      if (chars.length && chars.every((ch) => "，。".includes(ch))) return { chars, error: "只有标点：请写至少一个汉字，或者留空让它从头写。" };
-      if (!this.model) return { chars };
-      const index = this.index, unknown = chars.filter((ch) => !index.has(ch));
-      if (unknown.length) return { chars, unknown, error: `${[...new Set(unknown)].map((ch) => `「${ch}」`).join("")}不在小诗人认识的 ${this.data.config.vocab_size - 4} 个字里，它没法从这里接着写：请换一个字。` };
-      return { chars, ids: [P.START, ...chars.map((ch) => index.get(ch))] };
+      return In.check(text, this.model ? this.index : null, { most, line: most === this.data.max_prefix, known: this.data.config.vocab_size - 4 });
     }
 
     // The weights, fetched once (poet_files.js), checked against the page.
@@ -126,32 +113,22 @@
         { knock, knock_mode: this.el.mode.value });
     }
 
-    // The rules of poet.generate's arguments (top_k null: every character), each broken one told in Chinese.
-    checked(o) {
-      const t = o.temperature, k = o.top_k, seed = o.seed, V = this.data.config.vocab_size;
-      if (typeof t !== "number" || !(t > 0) || !Number.isFinite(t)) throw new Error("温度要是大于 0 的数，例如 0.8（越低越保守）。");
-      if (k !== null && (!Number.isInteger(k) || k < 1 || k > V)) throw new Error(`top-k 要是 1 到 ${V} 之间的整数，例如 20。`);
-      if (!Number.isInteger(seed) || seed < 0 || seed >= 2 ** 32) throw new Error("种子要是 0 到 4294967295 之间的整数，例如 0。");
-      return o;
-    }
+    // The rules of poet.generate's arguments, each broken one told in Chinese (poet_input.js).
+    checked(o) { return In.checked(o, this.data.config.vocab_size); }
 
     // 写诗: check, load if needed, then one character per frame, each step drawn. With heads switched off, the poem
     // is written without them and the intact model writes beside it, same seed, same settings.
     write() {
       let opts;
-      try { opts = this.settings(); } catch (e) { this.say(e.message); return Promise.resolve(); }
+      try { opts = this.settings(); } catch (e) { this.refuse(e.message); return Promise.resolve(); }
       const first = this.check(this.el.prefix.value, this.data.max_prefix);
-      if (first.error) {
-        if (first.unknown) this.showPoem(first.chars, first.unknown);  // marked where they are, never dropped
-        this.say(first.error);
-        return Promise.resolve();
-      }
-      this.say("");
+      if (first.error) { this.refuse(first.error, first); return Promise.resolve(); }
+      this.say(""); this.el.ended.textContent = "";
       const job = ++this.job;
       this.root.dataset.busy = "1";  // until the poem is finished, stopped or refused
       return this.load().then(() => {
         const c = this.check(this.el.prefix.value, this.data.max_prefix);
-        if (c.error) { this.showPoem(c.chars, c.unknown || []); this.say(c.error); delete this.root.dataset.busy; return; }
+        if (c.error) { delete this.root.dataset.busy; this.refuse(c.error, c); return; }
         const main = this.newPoem(c, opts), knocked = opts.knock.length > 0;  // a bad knock throws here: nothing written
         const twin = knocked ? this.newPoem(c, Object.assign({}, opts, { knock: [] })) : null;
         this.el.head.hidden = true; this.head = null;
@@ -172,7 +149,23 @@
           setTimeout(tick, this.data.delay_ms || 60);
         };
         tick();
-      }).catch((e) => { this.say(e.message); delete this.root.dataset.busy; });
+      }).catch((e) => { delete this.root.dataset.busy; this.refuse(e.message); });
+    }
+
+    // A poem refused: its message, and nothing of the previous poem left under it to be read as this one's
+    // (the reader's characters stay, an unknown one marked where it is).
+    refuse(message, input) {
+      this.clear();
+      if (input && input.unknown) this.showPoem(input.chars, input.unknown);
+      this.say(message);
+    }
+
+    // No poem, no step, no head: the page as it opens (the boxes keep what the reader typed).
+    clear() {
+      this.stop(); this.poems = {}; this.at = null; this.head = null;
+      this.el.poem.innerHTML = ""; this.el.twin.innerHTML = ""; this.el.twinCol.hidden = true;
+      this.el.title.hidden = true; this.el.rhyme.textContent = ""; this.el.twinRhyme.textContent = ""; this.el.effects.hidden = true;
+      this.el.step.hidden = true; this.el.head.hidden = true; this.el.ended.textContent = "";
     }
 
     newPoem(c, opts) {
@@ -197,10 +190,13 @@
       delete this.root.dataset.busy;
       const key = (opts.knock.length ? "knock-" : "") + (opts.cache ? "cache" : "none");
       if (count) this.ms[key] = spent / count;
-      const f = (k) => (this.ms[k] === undefined ? "（还没量）" : `${this.ms[k].toFixed(1)} ms`);
+      const f = (k) => (this.ms[k] !== undefined ? `${this.ms[k].toFixed(1)} ms`
+        : `还没量（${k === "cache" ? "勾上" : "取消勾选"}「用 KV 缓存」再写一首，就量出来了）`);
       const knocked = this.ms["knock-cache"] === undefined ? "" : `；去掉头、用缓存 ${f("knock-cache")}`;
       this.el.timing.textContent = `每写一个字：用 KV 缓存 ${f("cache")}，不用缓存 ${f("none")}${knocked}（这台设备上量的）。`;
+      this.el.ended.textContent = St.endedText(this.data.config, this.poems, opts);
       this.compare();
+      if (this.link) this.link.finished();
     }
 
     // The rhyme characters of both poems marked, and the measured cost of the removed heads.
@@ -220,11 +216,10 @@
     stop() { this.job += 1; delete this.root.dataset.busy; }
 
     reset() {
-      this.stop(); this.poems = {}; this.at = null; this.head = null;
-      this.el.prefix.value = ""; this.el.poem.innerHTML = ""; this.el.twin.innerHTML = ""; this.el.twinCol.hidden = true;
-      this.el.title.hidden = true; this.el.rhyme.textContent = ""; this.el.effects.hidden = true;
-      this.el.step.hidden = true; this.el.head.hidden = true;
+      this.clear();
+      this.el.prefix.value = "";
       this.say("");
+      if (this.link) this.link.remember();
     }
 
     // The reader's characters before anything is written (unknown ones marked where they are).
@@ -242,11 +237,14 @@
       if (!poem || !poem.steps.length) return null;
       k = Math.max(0, Math.min(k, poem.steps.length - 1));
       this.at = { which, k };
+      if (this.link) this.link.remember();
       const vocab = this.model.vocab, step = poem.steps[k];
       this.el.label.innerHTML = (this.poems.twin ? (which === "twin" ? "完整的模型，" : "去掉头的这首，") : "") + St.label(vocab, poem, k);
       this.el.probs.innerHTML = St.candidatesHTML(vocab, step);
-      this.el.prev.disabled = k === 0;
-      this.el.next.disabled = k === poem.steps.length - 1;
+      K.disable(this.el.prev, k === 0, this.el.next);
+      K.disable(this.el.next, k === poem.steps.length - 1, this.el.prev);
+      // Read out once the poem is written; while it is, the poem itself announces each new character.
+      this.el.label.setAttribute("aria-live", this.root.dataset.busy ? "off" : "polite");
       this.root.querySelectorAll(".ap-ch.ap-at").forEach((b) => b.classList.remove("ap-at"));
       const box = which === "twin" ? this.el.twin : this.el.poem, at = box.querySelector(`[data-step="${k}"]`);
       if (at) at.classList.add("ap-at");
@@ -288,7 +286,7 @@
       const removed = Boolean(poem.knock[layer] && poem.knock[layer][head]) && poem.opts.knock_mode;
       this.head = H.show(this.el.head, this.data, this.model, this.tokensUpTo(poem, t + 1), f, layer, head,
         { role, cached: poem.opts.cache, removed });
-      if (!quiet) this.el.head.scrollIntoView({ block: "nearest" });
+      if (!quiet) K.arrive(this.el.head, ".ap-head-title");
       return this.head;
     }
 

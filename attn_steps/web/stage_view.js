@@ -70,6 +70,27 @@ window.AttnStage = window.AttnStage || (function () {
              blocked: (i, j) => Boolean(greyWhenBlocked && ctx.mask && !ctx.mask[i][j]) };
   }
 
+  // A cell's accessible name: first the number it shows (what a reader who sees it would say, WCAG 2.5.3), then
+  // where it is as the derivations write it (权重[我, 苹果]), and the exact value when the cell shows it rounded
+  // (or 挡住). "0.97（权重[我, 苹果] = 0.972）".
+  const SPOKEN = { scores: "分数", scaled: "缩放后的分数", masked: "遮挡后的分数", weights: "权重", output: "输出" };
+  function cellName(shown, name, row, col, exact) {
+    const more = exact === shown ? "" : exact === "挡住" ? "，挡住" : ` = ${exact}`;
+    return esc(`${shown}（${SPOKEN[name] || name}[${row}, ${col}]${more}）`);
+  }
+
+  // The roving Tab stop of a stage table: arrow keys move the focus between its cells, as in the explorer.
+  // Returns the cell moved to, or null when the key is not an arrow (or there is no cell that way).
+  function arrowKey(e) {
+    const cell = e.target.closest("td[data-stage]"), moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (!cell || !moves[e.key]) return null;
+    e.preventDefault();
+    const [di, dj] = moves[e.key];
+    const next = cell.closest("table").querySelector(`td[data-row="${Number(cell.dataset.row) + di}"][data-col="${Number(cell.dataset.col) + dj}"]`);
+    if (next) { cell.tabIndex = -1; next.tabIndex = 0; next.focus(); }
+    return next;
+  }
+
   // One stage's figure: caption, download buttons (when explorer_export.js is on the page) and the table.
   // opts.rowClass(name, i) adds a class to a row (the KV cache marks rows computed earlier).
   function panelHTML(ctx, stage, opts) {
@@ -86,14 +107,15 @@ window.AttnStage = window.AttnStage || (function () {
       body += `<tr class="${cls}">` +
         `<th scope="row" data-follow="${i}" title="跟随「${esc(tok[i])}」">${esc(tok[i])}</th>${lead}` +
         A[i].map((v, j) => {
-          const off = blocked(i, j);
+          const off = blocked(i, j), shown = off ? (name === "weights" ? "—" : "−∞") : f(v);
           return `<td role="gridcell" tabindex="-1" data-stage="${name}" data-row="${i}" data-col="${j}"` +
-            ` aria-label="${name} ${esc(tok[i])} ${esc(colLabels[j])}: ${off ? "挡住" : fmt(v)}"` +
-            ` style="${off ? "" : colour(d, v, kind, lim)}"${off ? ' class="ae-blocked"' : ""}>` +
-            `${off ? (name === "weights" ? "—" : "−∞") : f(v)}</td>`;
+            ` aria-label="${cellName(shown, name, tok[i], colLabels[j], off ? "挡住" : fmt(v))}"` +
+            ` style="${off ? "" : colour(d, v, kind, lim)}"${off ? ' class="ae-blocked"' : ""}>${shown}</td>`;
         }).join("") + "</tr>";
     }
-    const head = `<tr><th></th>${withWeight ? `<th class="ae-w">w</th>` : ""}${colLabels.map((c) => `<th scope="col">${esc(c)}</th>`).join("")}</tr>`;
+    // The corner names the rows (and columns) for a screen reader; a reader who sees the table sees the labels.
+    const corner = `<th><span class="ae-sr">${["scores", "scaled", "masked", "weights"].includes(name) ? "查询＼键" : "词"}</span></th>`;
+    const head = `<tr>${corner}${withWeight ? `<th class="ae-w">w</th>` : ""}${colLabels.map((c) => `<th scope="col">${esc(c)}</th>`).join("")}</tr>`;
     const take = window.AttnExport ? `<span class="ae-take" role="group" aria-label="下载这一步">${["svg", "png", "csv"].map((fm) =>
       `<button type="button" data-export="${name}" data-format="${fm}" title="下载这一步（${fm.toUpperCase()}）">${fm.toUpperCase()}</button>`).join("")}</span>` : "";
     return `<figure class="ae-panel" data-panel="${name}"><figcaption><b>${esc(formula)}</b> <span>${A.length}×${A[0].length}</span>${take}<small>${esc(note)}</small></figcaption>` +
@@ -157,6 +179,14 @@ window.AttnStage = window.AttnStage || (function () {
     return "";
   }
 
+  // A derivation's first sentence as plain text: what the live line reads out when the explained cell changes.
+  function said(html) {
+    const box = document.createElement("div");
+    box.innerHTML = html;
+    const first = box.querySelector("p");
+    return (first ? first.textContent : box.textContent).trim();
+  }
+
   return { colours, colour, formatter, fmt, esc, formulaOf, KEY_COLUMNS, columnLabels, panel, panelHTML,
-           exportModel, derivation };
+           exportModel, derivation, cellName, arrowKey, said };
 })();

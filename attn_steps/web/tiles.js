@@ -167,8 +167,11 @@
           (k === total ? "。全部算完：输出 = O / l。" : "。");
       }
       drawOutput(st);
+      const had = document.activeElement;
       buttons.first.disabled = buttons.prev.disabled = k === 0;
       buttons.next.disabled = buttons.last.disabled = k === total;
+      // A button the keyboard was on, now disabled (下一块 at the end): the focus moves to one that still works.
+      if (had && had.disabled && Object.values(buttons).includes(had)) (k === 0 ? buttons.next : buttons.prev).focus();
     }
 
     // After the last tile: the output O / l, and how far it is from plain attention (one softmax per whole row).
