@@ -22,7 +22,7 @@ from . import checks, stages, typing_tables
 from .attention import Steps, Weights, as_frame
 from .embeddings import SHORT_SOURCE, embed
 from .typing_tables import TABLES
-from .widget import WEB, Kind, Widget, shipped  # noqa: F401 (WEB, shipped: where the browser's files are, as before)
+from .widget import Kind, Widget
 
 MAX_TOKENS = 64  # beyond this a 64×64 strip of numbers is no longer legible
 MAX_D_K = 96  # chapter 2 §12 compares d_k = 6, 24 and 96; wider Q/K/V panels scroll inside their stage
@@ -225,8 +225,3 @@ def _typing(source_text, width: int, masked: bool, head) -> dict | None:
         return None
     return {**common, "mode": "vectors", "files": [typing_tables.DICTIONARY, typing_tables.VECTORS],
             "dim": TYPED_DIM}
-
-
-def shipped_code() -> tuple[str, str]:
-    """(the explorer's JavaScript, its CSS) exactly as a page inlines them."""
-    return Explorer.KIND.code()

@@ -218,8 +218,3 @@ def poet_widget(poet: Poet | None = None, roles=None, openings=OPENINGS, weights
         "x_note": "这一层的输入经 LayerNorm 之后的向量，再加一列常数 1（偏置的权重在 W 的最后一行）",
     }
     return PoetWidget.of(data, weights=path)
-
-
-def shipped_code() -> tuple[str, str]:
-    """(the widget's JavaScript, its CSS) exactly as a page inlines them."""
-    return PoetWidget.KIND.code()

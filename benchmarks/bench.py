@@ -289,7 +289,7 @@ def explorer_figures(site: Path | None) -> list[Figure]:
     from attn_steps import explorer
     from attn_steps import segmenter as sg
 
-    code = sum(len(part.encode()) for part in explorer.shipped_code()) / 1000
+    code = sum(len(part.encode()) for part in explorer.Explorer.KIND.code()) / 1000
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode()) / 1000
     figures = [Figure("explorer: JavaScript + CSS as pages inline it", code, "KB", "≤ 90"),
                Figure("explorer: its data for text1", data, "KB", "≤ 30")]

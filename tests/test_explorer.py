@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import attn_steps as ats
-from attn_steps import explorer
+from attn_steps import explorer, widget
 
 from .conftest import TEXT1
 
@@ -48,7 +48,7 @@ def test_two_explorers_on_one_page_get_different_ids():
 
 def test_weight_budget():
     """If this broke, every page with an explorer would carry more script than the issues allow (90 KB, 30 KB data)."""
-    code = sum(len(part.encode()) for part in explorer.shipped_code())
+    code = sum(len(part.encode()) for part in explorer.Explorer.KIND.code())
     assert code <= 90_000, code
     data = len(json.dumps(ats.explore(TEXT1).data, ensure_ascii=False).encode())
     assert data <= 30_000, data
@@ -116,7 +116,7 @@ def test_a_steps_brings_its_temperature_unless_one_is_given():
 def test_shipped_code_drops_only_whole_comment_lines():
     """If this broke, a page could carry a script cut in the middle of a string or a comment."""
     source = 'const a = "//x"; // keep\n  // gone\n/* gone\n   gone */\nconst b = `\n  /x/`;\n'
-    assert explorer.shipped(source) == 'const a = "//x"; // keep\nconst b = `\n/x/`;'
+    assert widget.shipped(source) == 'const a = "//x"; // keep\nconst b = `\n/x/`;'
 
 
 def test_a_text_field_only_where_the_sites_tables_fit():
@@ -132,7 +132,7 @@ def test_a_text_field_only_where_the_sites_tables_fit():
 def test_each_browser_file_reads_in_one_sitting():
     """If this broke, a browser file would have grown past what a reader holds in their head (about 300 lines):
     the explorer's stage renderer, navigator and controls are parts of their own that other widgets share."""
-    for path in sorted(explorer.WEB.glob("*.js")):
+    for path in sorted(widget.WEB.glob("*.js")):
         lines = len(path.read_text(encoding="utf-8").splitlines())
         assert lines <= 340, f"{path.name} has {lines} lines"
 
@@ -145,4 +145,4 @@ def test_every_browser_file_is_shipped_by_a_widget():
     used = {live.ESM}  # the live widget in Jupyter
     for kind in (explorer.Explorer.KIND, poet_web.PoetWidget.KIND, TileWidget.KIND):
         used |= set(kind.scripts) | set(kind.styles)
-    assert sorted(p.name for p in explorer.WEB.iterdir() if p.suffix in (".js", ".css") and p.name not in used) == []
+    assert sorted(p.name for p in widget.WEB.iterdir() if p.suffix in (".js", ".css") and p.name not in used) == []

@@ -57,14 +57,14 @@ def test_widget_carries_what_the_page_needs(tiny):
                           dict(role="punctuation", layer=0, head=1, score=0.5, untrained=0.2, uniform=0.1),
                           dict(role="rhyme", layer=1, head=0, score=0.1, untrained=0.05, uniform=0.04)])
     w = ats.poet_widget(poet, roles=roles, weights=tiny / "weights.npz")
-    assert isinstance(w, ats.explorer.Widget)
+    assert isinstance(w, ats.widget.Widget)
     d = w.data
     assert d["model_id"] == poet_web.model_id(tiny / "weights.npz") and d["folder"] == "_static/attn-poet/"
     assert d["roles"] == {"0,1": ["前一字"]}  # punctuation is 2.5× its untrained score, rhyme 2×: not named
     assert [s["name"] for s in d["stages"]] == ["X", "Q", "K", "V", "scores", "scaled", "masked", "weights", "output"]
     assert d["stages"] == ats.explorer.stage_payload()["stages"] and "床前" in d["openings"]
     for name in (*poet_web.SCRIPTS, *poet_web.STYLES):  # every part inlined, one renderer of a stage for both widgets
-        assert ats.explorer.shipped((ats.explorer.WEB / name).read_text(encoding="utf-8")) in w.html, name
+        assert ats.widget.shipped((ats.widget.WEB / name).read_text(encoding="utf-8")) in w.html, name
     assert "data-attn-poet" in w.html and "poet.bin" not in d.values()
 
 
