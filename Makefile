@@ -106,12 +106,10 @@ book: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 book: $(BOOK_DEPS) _build/.attn_steps-stamp
 	$(BIN)/jupyter-book build . -W --keep-going
 
-# Each part timed; the times are printed at the end (also when a part fails).
+# Each part timed, wall clock and CPU (tools/timed.py); the times are printed at the end (also when a part fails).
 TIMES := _build/test-times.txt
 define timed
-	@start=$$(date +%s); $(2); status=$$?; \
-	echo "$(1): $$(( $$(date +%s) - start )) s" >> $(TIMES); \
-	if [ $$status -ne 0 ]; then echo "time of each part of make test:"; cat $(TIMES); exit $$status; fi
+	@$(PYTHON) tools/timed.py $(TIMES) "$(1)" -- $(2) || { echo "time of each part of make test:"; cat $(TIMES); exit 1; }
 endef
 
 # HEAD_CACHE (see book) is emptied at the start of each run.
@@ -124,8 +122,13 @@ endef
 # a third part beside both notebook runs pushed a cell of chapter 4 past the build's 300 s timeout on a busy machine.
 # The notebooks run twice in pytest's sense, not three times: tests/test_executed_notebooks.py checks the build's
 # execution (README); JupyterLab runs chapters 2, 4, 8 and 9 once more, as a reader does.
+# One thread for NumPy's OpenBLAS and for torch in every part: the two chains already fill both cores, and a
+# second BLAS thread each only spun (chapter 4 alone: the same 33 s wall with one thread, 40 s CPU with two, 32 s with one).
 test: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 test: export ATTN_REQUIRE_BROWSER := 1
+test: export OPENBLAS_NUM_THREADS := 1
+test: export OMP_NUM_THREADS := 1
+test: export MKL_NUM_THREADS := 1
 test:
 	@mkdir -p _build && : > $(TIMES) && rm -rf $(HEAD_CACHE)
 	$(call timed,browser (Debian's Chromium),$(MAKE) --no-print-directory browser)
@@ -136,8 +139,7 @@ test:
 # A part of make test run beside others: its own time, indented under theirs. Each part's output is printed whole when it ends.
 TIMED_PARTS := timed-book timed-pytest-built timed-test-model timed-pytest-rest timed-pytest-late
 $(TIMED_PARTS): timed-%:
-	@start=$$(date +%s); $(MAKE) --no-print-directory $*; status=$$?; \
-	echo "  make $*: $$(( $$(date +%s) - start )) s$$([ $$status -eq 0 ] || echo ', FAILED')" >> $(TIMES); exit $$status
+	@$(PYTHON) tools/timed.py $(TIMES) "  make $*" -- $(MAKE) --no-print-directory $*
 timed-pytest-built: timed-book
 timed-pytest-rest: timed-test-model
 timed-pytest-late: timed-book timed-pytest-rest
