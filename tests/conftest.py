@@ -61,10 +61,22 @@ def driver(request, base):
         yield d
 
 
+@pytest.fixture(scope="session")
+def survey():
+    """Every page of the built site walked once per window width for the site-wide checks (tests/site_survey.py)."""
+    from tools import browser
+
+    from .site_survey import SITE, Survey
+
+    require_browser(SITE / "notebooks" / "02_walkthrough.html")
+    with browser.serve(SITE) as url:
+        yield Survey(url)
+
+
 def pytest_collection_modifyitems(config, items):
     """Keep the markers honest: a test on the conftest's built-site browser fixtures is marked browser and notebook."""
     for item in items:
-        uses = {"driver", "base"} & set(getattr(item, "fixturenames", ()))
+        uses = {"driver", "base", "survey"} & set(getattr(item, "fixturenames", ()))
         missing = [m for m in ("browser", "notebook") if uses and item.get_closest_marker(m) is None]
         if missing:
             raise pytest.UsageError(f"{item.nodeid} uses the fixture {sorted(uses)[0]} (Chromium on the built site) "

@@ -15,6 +15,7 @@ import pytest
 
 from tools import axe_site, browser
 
+from . import site_survey as probes
 from .conftest import REQUIRE_BROWSER
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook, pytest.mark.slow]
@@ -37,13 +38,12 @@ def axe_source():
 
 
 @pytest.fixture(scope="module")
-def found(driver, base, axe_source):
-    from pathlib import Path
-
-    site = Path(__file__).resolve().parent.parent / "_build" / "html"
-    pages = axe_site.pages(site)
+def found(survey, axe_source):
+    """{page: {theme: violations}}, axe-core run on each page as it opened, in the site's one walk at 1280 px."""
+    by_theme = {theme: survey.read(1280, theme, probes.axe) for theme in axe_site.THEMES}
+    pages = sorted(by_theme["light"])
     assert len(pages) >= 15, pages  # every chapter, the book's pages, the index and the search page
-    return {page: axe_site.check(driver, base + page, source=axe_source) for page in pages}
+    return {page: {theme: by_theme[theme][page] for theme in axe_site.THEMES} for page in pages}
 
 
 def failures(found, keep) -> list[str]:

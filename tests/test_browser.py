@@ -19,20 +19,16 @@ from selenium.webdriver.common.keys import Keys
 import attn_steps as ats
 
 from tools import browser
+from . import site_survey as probes
 from .conftest import TEXT1
+from .site_survey import CONTRAST, set_theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTER2 = "notebooks/02_walkthrough.html"
 BUILT_PAGE = CHAPTER2  # the conftest's base and driver fixtures need it built
-
-
-def site_pages() -> list[str]:
-    return sorted(p.relative_to(SITE).as_posix() for p in SITE.rglob("*.html")
-                  if "_static" not in p.parts and "_sources" not in p.parts)
 
 
 @pytest.fixture()
@@ -42,20 +38,11 @@ def chapter2(driver, base):
     return driver.find_element(By.CSS_SELECTOR, "[data-attn-explorer]")
 
 
-def test_every_page_loads_offline_with_a_clean_console_and_every_image(driver, base):
+def test_every_page_loads_offline_with_a_clean_console_and_every_image(survey):
     """If this broke, a reader would see a broken figure or script, or the page would call out to the internet."""
-    pages = site_pages()
-    assert CHAPTER2 in pages and len(pages) >= 10
-    problems = {}
-    for page in pages:
-        driver.get_log("performance")
-        browser.open_page(driver, base + page)
-        found = {"console errors": browser.console_errors(driver),
-                 "requests off 127.0.0.1": browser.foreign(browser.requested_urls(driver)),
-                 "images not decoded": browser.undecoded_images(driver)}
-        found = {k: v for k, v in found.items() if v}
-        if found:
-            problems[page] = found
+    found = survey.read(1280, "light", probes.load_problems)
+    assert CHAPTER2 in found and len(found) >= 10
+    problems = {page: got for page, got in found.items() if got}
     assert not problems, problems
 
 
@@ -217,56 +204,6 @@ def test_screenshots_of_chapters_1_and_2(base, width):
 
 # ---- the explorer as a reader meets it (issue 16) ----------------------------------
 
-# Every element of the explorer that shows text or is a control: its text colour against the
-# background it is drawn on (ancestors' backgrounds composited; a hatched cell against each of
-# its stripes), as WCAG 2 computes contrast. Hidden elements are skipped: a reader cannot see them.
-CONTRAST = r"""
-const root = arguments[0];
-const parse = (c) => { const m = c.match(/rgba?\(([^)]+)\)/); if (!m) return null;
-  const v = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number); return [v[0], v[1], v[2], v.length > 3 ? v[3] : 1]; };
-const over = (top, under) => { const a = top[3]; return [0, 1, 2].map((i) => top[i] * a + under[i] * (1 - a)).concat([1]); };
-const lum = (c) => { const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
-const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
-function backgrounds(el) {
-  // the stack of backgrounds from el up to the page, composited from the bottom
-  const chain = [];
-  for (let e = el; e; e = e.parentElement) chain.push(e);
-  let base = [[255, 255, 255, 1]];
-  for (const e of chain.reverse()) {
-    const cs = getComputedStyle(e);
-    const stripes = (cs.backgroundImage.match(/rgba?\([^)]+\)/g) || []).map(parse);
-    const bg = parse(cs.backgroundColor);
-    if (stripes.length) base = stripes.map((s) => over(s, base[0]));
-    else if (bg && bg[3] > 0) base = base.map((b) => over(bg, b));
-  }
-  return base;
-}
-const out = [];
-const shown = (el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden";
-for (const el of root.querySelectorAll("*")) {
-  if (!shown(el) || ["SCRIPT", "STYLE"].includes(el.tagName)) continue;
-  const control = ["INPUT", "SELECT", "BUTTON"].includes(el.tagName);
-  const ownText = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
-  if (!control && !ownText) continue;
-  let alpha = 1;
-  for (let e = el; e; e = e.parentElement) alpha *= Number(getComputedStyle(e).opacity);
-  const fg = parse(getComputedStyle(el).color);
-  for (const bg of backgrounds(el)) {
-    const text = over([fg[0], fg[1], fg[2], fg[3] * alpha], bg);
-    out.push({ tag: el.tagName, cls: el.className, text: (el.textContent || el.value || "").trim().slice(0, 30), ratio: ratio(text, bg),
-               disabled: el.matches(":disabled") });
-  }
-}
-return out;
-"""
-
-
-def set_theme(driver, theme: str) -> None:
-    """pydata-sphinx-theme's switch: html[data-theme] is "light" or "dark"."""
-    driver.execute_script("document.documentElement.dataset.theme = arguments[0]; document.documentElement.dataset.mode = arguments[0]", theme)
-
-
 def in_viewport(driver, element) -> bool:
     return driver.execute_script(
         "const r = arguments[0].getBoundingClientRect();"
@@ -376,15 +313,10 @@ def test_a_masked_explorer_has_aa_contrast_on_its_blocked_cells(driver, masked):
     set_theme(driver, "light")
 
 
-def test_no_page_scrolls_sideways_at_500_px_and_the_explorer_shows_one_stop(base):
+def test_no_page_scrolls_sideways_at_500_px_and_the_explorer_shows_one_stop(base, survey):
+    wide = {page: w for page, w in survey.read(500, "light", probes.scroll_width).items() if w > 501}
+    assert not wide, wide
     with browser.chromium(width=500, height=900) as d:
-        wide = {}
-        for page in site_pages():
-            browser.open_page(d, base + page)
-            width = d.execute_script("return document.documentElement.scrollWidth")
-            if width > 501:
-                wide[page] = width
-        assert not wide, wide
         browser.open_page(d, base + CHAPTER2)
         root = d.find_element(By.CSS_SELECTOR, "[data-attn-explorer]")
         assert [p.get_attribute("data-panel") for p in root.find_elements(By.CSS_SELECTOR, ".ae-panel") if p.is_displayed()] == ["weights"]
@@ -395,34 +327,21 @@ CHAPTERS_WITH_EXERCISES = ("01_toy_example", "02_walkthrough", "03_two_apples", 
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS_WITH_EXERCISES)
-def test_every_chapter_ends_with_exercises_whose_answers_are_hidden(driver, base, chapter):
-    browser.open_page(driver, base + f"notebooks/{chapter}.html")
-    sections = driver.find_elements(By.CSS_SELECTOR, "section")
-    headings = [s.find_element(By.CSS_SELECTOR, "h2").text for s in sections if s.find_elements(By.CSS_SELECTOR, ":scope > h2")]
-    assert headings and headings[-1].startswith("练习"), headings
-    last = [s for s in sections if s.find_elements(By.CSS_SELECTOR, ":scope > h2")][-1]
-    answers = last.find_elements(By.CSS_SELECTOR, ".admonition.dropdown")
-    assert 3 <= len(answers) <= 5
-    assert not any(a.find_element(By.CSS_SELECTOR, ".admonition-title ~ *").is_displayed() for a in answers), "answers start hidden"
+def test_every_chapter_ends_with_exercises_whose_answers_are_hidden(survey, chapter):
+    got = survey.read(1280, "light", probes.exercises)[f"notebooks/{chapter}.html"]
+    assert got["headings"] and got["headings"][-1].startswith("练习"), got["headings"]
+    assert 3 <= len(got["answers_shown"]) <= 5
+    assert not any(got["answers_shown"]), "answers start hidden"
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("width", [1280, 500])
-def test_screenshots_of_every_page(base, width, theme):
-    """Saved to _build/screenshots/pages/ for a person to look at, in both themes."""
-    out = SCREENSHOTS / "pages"
-    out.mkdir(parents=True, exist_ok=True)
-    with browser.chromium(width=width, height=900) as d:
-        for page in site_pages():
-            browser.open_page(d, base + page)
-            set_theme(d, theme)
-            d.execute_script("window.scrollTo(0, 0)")
-            name = page.replace("/", "_").removesuffix(".html")
-            d.save_screenshot(str(out / f"{name}-{width}-{theme}.png"))
-            roots = d.find_elements(By.CSS_SELECTOR, "[data-attn-explorer]")
-            if roots:
-                d.execute_script("arguments[0].scrollIntoView({block: 'start', behavior: 'instant'})", roots[0])
-                d.save_screenshot(str(out / f"{name}-explorer-{width}-{theme}.png"))
+def test_screenshots_of_every_page(survey, width, theme):
+    """Saved to _build/screenshots/pages/ for a person to look at, in both themes (the page, and its explorer if any)."""
+    saved = survey.read(width, theme, probes.screenshot)
+    missing = [str(f) for files in saved.values() for f in files if not f.is_file() or f.stat().st_size < 1000]
+    assert not missing, missing
+    assert sum(len(files) == 2 for files in saved.values()) >= 2, "chapters 1 and 2's explorers were shot too"
 
 
 def test_chapter_2s_panorama_is_legible_and_opens_full_size(driver, base):
@@ -440,56 +359,34 @@ def test_chapter_2s_panorama_is_legible_and_opens_full_size(driver, base):
 
 # ---- every widget, every formula, every figure on every page (issue 20) ------------
 
-WIDGETS = "[data-attn-explorer], [data-attn-tiles], [data-attn-poet]"
-
-
-def widget_views(driver, root) -> list[str]:
-    """Put the widget through the views a reader meets; return their names."""
-    if root.get_attribute("data-attn-poet") is not None:
-        return ["as loaded"]
-    if root.get_attribute("data-attn-tiles") is not None:
-        total = driver.execute_script("return arguments[0].attnTiles.go(1).total", root)
-        views = ["tile 1"]
-        if total > 2:
-            driver.execute_script("arguments[0].attnTiles.go(arguments[1])", root, total - 1)
-            views.append(f"tile {total - 1}")
-        return views
-    for view in ("weights", "all"):
-        driver.execute_script("arguments[0].attnExplorer.show(arguments[1])", root, view)
-    return ["weights", "all"]
+# ---- every widget, every formula, every figure on every page (issue 20) ------------
+# Read from one visit of each page per window width (tests/site_survey.py).
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_widget_on_every_page_has_aa_contrast(driver, base, theme):
+def test_every_widget_on_every_page_has_aa_contrast(survey, theme):
     """If this broke, a reader in one theme would meet a widget's text or button they cannot read (WCAG AA 4.5:1),
     as the tile widget's 重来 / 上一块 / 下一块 / 全部算完 once were: light text on a light button in dark mode."""
     seen, low = {}, {}
-    for page in site_pages():
-        browser.open_page(driver, base + page)
-        set_theme(driver, theme)
-        for i, root in enumerate(driver.find_elements(By.CSS_SELECTOR, WIDGETS)):
-            for view in widget_views(driver, root):
-                found = driver.execute_script(CONTRAST, root)
-                seen[(page, i, view)] = len(found)
-                bad = [f for f in found if f["ratio"] < 4.5 and not f["disabled"]]  # WCAG exempts unavailable controls
-                buttons = [f for f in found if f["tag"] == "BUTTON"]
-                assert buttons, (page, i, view, "the check saw the widget's buttons")
-                if bad:
-                    low[(page, i, view)] = bad[:6]
+    for page, widgets in survey.read(1280, theme, probes.widget_contrast).items():
+        for (i, view), found in widgets.items():
+            seen[(page, i, view)] = len(found)
+            bad = [f for f in found if f["ratio"] < 4.5 and not f["disabled"]]  # WCAG exempts unavailable controls
+            assert [f for f in found if f["tag"] == "BUTTON"], (page, i, view, "the check saw the widget's buttons")
+            if bad:
+                low[(page, i, view)] = bad[:6]
     assert any("08_tiles" in p for p, _, _ in seen) and any("02_walk" in p for p, _, _ in seen), seen
+    assert any("09_poet" in p for p, _, _ in seen), seen
     assert not low, (theme, low)
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
-def test_every_note_a_cell_prints_has_aa_contrast(driver, base, theme):
+def test_every_note_a_cell_prints_has_aa_contrast(survey, theme):
     """If this broke, a reader in one theme could not read a box a cell prints, as the source note at the top of
     every chapter once was in dark mode: the theme's dark text on the note's dark panel."""
     low, seen = {}, 0
-    for page in site_pages():
-        browser.open_page(driver, base + page)
-        set_theme(driver, theme)
-        for root in driver.find_elements(By.CSS_SELECTOR, "article .cell_output .admonition"):
-            found = driver.execute_script(CONTRAST, root)
+    for page, notes in survey.read(1280, theme, probes.note_contrast).items():
+        for found in notes:
             seen += len(found)
             bad = [f for f in found if f["ratio"] < 4.5]
             if bad:
@@ -498,24 +395,10 @@ def test_every_note_a_cell_prints_has_aa_contrast(driver, base, theme):
     assert not low, (theme, low)
 
 
-MATH_STATE = """
-const done = arguments[arguments.length - 1];
-const formulas = () => [...document.querySelectorAll('article .math')];
-if (!window.MathJax || !MathJax.startup) return done({loaded: false, formulas: formulas().length});
-MathJax.startup.promise.then(
-  () => done({loaded: true, formulas: formulas().length,
-              untypeset: formulas().filter((m) => !m.querySelector('mjx-container')).map((m) => m.textContent.slice(0, 40)),
-              errors: [...document.querySelectorAll('mjx-merror')].map((e) => e.getAttribute('data-mjx-error') || e.textContent)}),
-  (e) => done({loaded: true, failed: String(e)}));
-"""
-
-
-def test_every_pages_formulas_typeset_without_error(driver, base):
+def test_every_pages_formulas_typeset_without_error(survey):
     """If this broke, a reader would see a formula in red (MathJax's error box), raw TeX, or nothing where a formula belongs."""
     problems, typeset = {}, 0
-    for page in site_pages():
-        browser.open_page(driver, base + page)
-        got = driver.execute_async_script(MATH_STATE)
+    for page, got in survey.read(1280, "light", probes.formulas).items():
         if got.get("formulas") and not got["loaded"]:
             problems[page] = "formulas but no MathJax"
         elif got.get("failed") or got.get("errors") or got.get("untypeset"):
@@ -525,28 +408,16 @@ def test_every_pages_formulas_typeset_without_error(driver, base):
     assert not problems, problems
 
 
-FIGURES = "article .cell_output img, article figure img"
-
-
-def test_at_375_px_no_figure_makes_a_page_scroll_and_figures_keep_their_size(base):
+def test_at_375_px_no_figure_makes_a_page_scroll_and_figures_keep_their_size(survey):
     """If this broke, on a phone a wide figure would push the page sideways, or shrink until its numbers were ~4 px:
     a figure wider than the screen scrolls inside its own box at the size it has on a 1280 px screen."""
-    shown = {}
-    with browser.chromium(width=1280, height=900) as d:
-        for page in site_pages():
-            browser.open_page(d, base + page)
-            shown[page] = d.execute_script(f"return [...document.querySelectorAll('{FIGURES}')].map((im) => im.clientWidth)")
+    shown = survey.read(1280, "light", probes.figure_widths)
     assert sum(map(len, shown.values())) > 30, "the check saw the book's figures"
-    wide, small = {}, {}
-    with browser.chromium(width=375, height=800) as d:
-        for page in site_pages():
-            browser.open_page(d, base + page)
-            width = d.execute_script("return document.documentElement.scrollWidth")
-            if width > 376:
-                wide[page] = width
-            now = d.execute_script(f"return [...document.querySelectorAll('{FIGURES}')].map((im) => im.clientWidth)")
-            shrunk = [(i, w, was) for i, (w, was) in enumerate(zip(now, shown[page])) if w < 0.95 * was]
-            if shrunk:
-                small[page] = shrunk
+    wide = {page: w for page, w in survey.read(375, "light", probes.scroll_width).items() if w > 376}
+    small = {}
+    for page, now in survey.read(375, "light", probes.figure_widths).items():
+        shrunk = [(i, w, was) for i, (w, was) in enumerate(zip(now, shown[page])) if w < 0.95 * was]
+        if shrunk:
+            small[page] = shrunk
     assert not wide, wide
     assert not small, small

@@ -130,7 +130,7 @@ def test_a_layers_heads_share_one_labelled_row_on_a_desktop(chapter, theme):
     """If this broke, a reader at 1280 px would see a layer's heads spread over two lines, and could not read the
     tiles as the grid of layers × heads the chapter describes; or, in one theme, could not read the poems, their
     rhyme marks, the removed heads' cost or a switch (WCAG AA 4.5:1). Screenshots saved for a person to look at."""
-    from .test_browser import CONTRAST
+    from .site_survey import CONTRAST
 
     layout = write_and_remove(chapter, theme)
     assert layout["names"] == [f"第 {l} 层" for l in range(4)] and layout["heads"] == [4] * 4

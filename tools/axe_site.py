@@ -74,7 +74,7 @@ def audit(driver, themes=THEMES, source: str | None = None) -> dict[str, list[di
         driver.execute_async_script(SETTLED)
         found = driver.execute_async_script(RUN)
         if isinstance(found, dict):
-            raise RuntimeError(f"axe failed on {url} ({theme}): {found['error']}")
+            raise RuntimeError(f"axe failed on {driver.current_url} ({theme}): {found['error']}")
         out[theme] = found
     return out
 
