@@ -27,7 +27,7 @@ MODEL_DEPS := spacy-pkuseg==1.0.1
 MODEL_VENV := .venv-model
 DOUBLE_DIR := _build/model-double
 
-.PHONY: book lab test test-model check browser bench model clean stamp-hash pytest-built pytest-rest pytest-late timed-book timed-pytest-built timed-test-model timed-pytest-rest timed-pytest-late FORCE
+.PHONY: book lab test test-model check browser bench model clean stamp-hash pytest-built pytest-rest timed-book timed-pytest-built timed-test-model timed-pytest-rest FORCE
 
 $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,12 +39,18 @@ $(TEST_DEPS): $(BOOK_DEPS) requirements-test.txt
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-$(MODEL_VENV)/.installed: requirements.txt pyproject.toml tests/model_double/requirements.txt tests/model_double/make_double.py tests/model_double/double_words.py | $(BOOK_DEPS)
-	rm -rf $(MODEL_VENV) $(DOUBLE_DIR)
+# Its pins install beside .venv's (no order between them); the editable install of this folder waits for .venv's,
+# so that the two never build this project's metadata in the same folder at once.
+$(MODEL_VENV)/.deps: requirements.txt tests/model_double/requirements.txt
+	rm -rf $(MODEL_VENV)
 	$(PYTHON) -m venv $(MODEL_VENV)
 	$(MODEL_VENV)/bin/python -m pip install --quiet -r tests/model_double/requirements.txt
+	touch $@
+
+$(MODEL_VENV)/.installed: $(MODEL_VENV)/.deps pyproject.toml tests/model_double/make_double.py tests/model_double/double_words.py | $(BOOK_DEPS)
+	rm -rf $(DOUBLE_DIR)
 	$(MODEL_VENV)/bin/python -m pip install --quiet --no-deps -e .
-	$(BIN)/python tests/model_double/make_double.py $(DOUBLE_DIR) > /dev/null
+	$(MODEL_VENV)/bin/python tests/model_double/make_double.py $(DOUBLE_DIR) > /dev/null
 	$(MODEL_VENV)/bin/python -m pip install --quiet --no-deps --no-build-isolation $(DOUBLE_DIR)/zh_core_web_sm-3.8.0
 	touch $@
 
@@ -114,16 +120,16 @@ endef
 
 # HEAD_CACHE (see book) is emptied at the start of each run.
 # ATTN_REQUIRE_BROWSER: a browser test that finds no Chromium fails here (by hand it is skipped, saying what to install).
-# After the environments, two chains run side by side, one core each (each part prints its own time):
+# After the environments, two chains run side by side, one core each (each part prints its wall and CPU time):
 # make book, then pytest -m notebook (the tests that read its execution and its site);
 # make test-model (every chapter again with the model double, in .venv-model), then the rest of pytest (make check's
-# tests, the slow ones, the chapters live in JupyterLab), then, the book being built by then, the site's link tests
-# (LATE_SITE_TESTS), which balance the two chains (measured: 798 s against 489 s before). Never more than two at once:
-# a third part beside both notebook runs pushed a cell of chapter 4 past the build's 300 s timeout on a busy machine.
+# tests, the slow ones, the chapters live in JupyterLab). Never more than two at once: a third part beside both
+# notebook runs pushed a cell of chapter 4 past the build's 300 s timeout on a busy machine.
 # The notebooks run twice in pytest's sense, not three times: tests/test_executed_notebooks.py checks the build's
 # execution (README); JupyterLab runs chapters 2, 4, 8 and 9 once more, as a reader does.
 # One thread for NumPy's OpenBLAS and for torch in every part: the two chains already fill both cores, and a
-# second BLAS thread each only spun (chapter 4 alone: the same 33 s wall with one thread, 40 s CPU with two, 32 s with one).
+# second BLAS thread each only spun (chapter 4 alone: the same 33 s wall with one thread or two, 32 s CPU with one,
+# 40 s with two; in make test the build's chapter 4 went from 72 s to 31 s, the model double's run from 144 s to 94 s).
 test: export ATTN_HEAD_CACHE := $(HEAD_CACHE)
 test: export ATTN_REQUIRE_BROWSER := 1
 test: export OPENBLAS_NUM_THREADS := 1
@@ -133,27 +139,22 @@ test:
 	@mkdir -p _build && : > $(TIMES) && rm -rf $(HEAD_CACHE)
 	$(call timed,browser (Debian's Chromium),$(MAKE) --no-print-directory browser)
 	$(call timed,test environments (.venv and .venv-model side by side; axe-core from npm),$(MAKE) --no-print-directory -j2 $(TEST_DEPS) $(SETUPTOOLS_80)/.installed $(MODEL_VENV)/.installed $(NODE_DEPS))
-	$(call timed,the notebooks and pytest (the two chains below side by side),$(MAKE) --no-print-directory -j2 --output-sync=target timed-pytest-built timed-pytest-late)
+	$(call timed,the notebooks and pytest (the two chains below side by side),$(MAKE) --no-print-directory -j2 --output-sync=target timed-pytest-built timed-pytest-rest)
 	@echo "time of each part of make test:"; cat $(TIMES)
 
 # A part of make test run beside others: its own time, indented under theirs. Each part's output is printed whole when it ends.
-TIMED_PARTS := timed-book timed-pytest-built timed-test-model timed-pytest-rest timed-pytest-late
+TIMED_PARTS := timed-book timed-pytest-built timed-test-model timed-pytest-rest
 $(TIMED_PARTS): timed-%:
 	@$(PYTHON) tools/timed.py $(TIMES) "  make $*" -- $(MAKE) --no-print-directory $*
 timed-pytest-built: timed-book
 timed-pytest-rest: timed-test-model
-timed-pytest-late: timed-book timed-pytest-rest
 
-# pytest in three parts for make test: after the build, what reads it; beside it, the rest (make check's tests,
-# the slow ones, the chapters run live in JupyterLab: tests/test_lab.py); last, once both are done, the site's
-# link tests (they read the built site too).
-LATE_SITE_TESTS := tests/test_poet_link_browser.py tests/test_explorer_link_browser.py
+# pytest in two parts for make test: after the build, what reads it (its execution, its site in Chromium);
+# beside it, the rest (make check's tests, the slow ones, the chapters run live in JupyterLab: tests/test_lab.py).
 pytest-built:
-	$(BIN)/python -m pytest -m notebook $(addprefix --ignore=,$(LATE_SITE_TESTS))
+	$(BIN)/python -m pytest -m notebook
 pytest-rest:
 	$(BIN)/python -m pytest -m "not notebook"
-pytest-late:
-	$(BIN)/python -m pytest -m notebook $(LATE_SITE_TESTS)
 
 # The quick loop: unit tests and the JavaScript twins in Chromium (bare pages, no site); no notebook runs,
 # no book is built. A missing Chromium skips the browser tests with the command that installs it.
