@@ -60,27 +60,34 @@ def write(driver, **boxes) -> dict:
 
 
 @pytest.fixture
-def page(driver, base):
-    open_at(driver, base + BUILT_PAGE)
+def tab(driver):
+    """The module's Chromium, for a test that opens the chapter at an address of its own; a clean console after."""
     yield driver
     assert browser.console_errors(driver) == []
 
 
-def test_a_copied_link_opens_the_same_poem_at_the_same_step(page, base):
+@pytest.fixture
+def page(tab, base):
+    """Chapter 9 as it opens without a link."""
+    open_at(tab, base + BUILT_PAGE)
+    return tab
+
+
+def test_a_copied_link_opens_the_same_poem_at_the_same_step(tab, base):
     """If this broke, a link a reader copies would open another poem, or the poem at another step."""
-    open_at(page, base + BUILT_PAGE + "#e1.seed=7")  # another widget's key: kept beside the poet's
-    first = write(page, prefix="床前", seed="3", temperature="0.9", top_k="10")
+    open_at(tab, base + BUILT_PAGE + "#e1.seed=7")  # another widget's key: kept beside the poet's
+    first = write(tab, prefix="床前", seed="3", temperature="0.9", top_k="10")
     assert first["poem"].startswith("床前") and not first["message"], first
-    assert page.execute_script("return document.querySelector('[data-attn-poet]').attnPoet.step(4)")["k"] == 4
-    url = page.current_url
+    assert tab.execute_script("return document.querySelector('[data-attn-poet]').attnPoet.step(4)")["k"] == 4
+    url = tab.current_url
     kept = {k: v[0] for k, v in parse_qs(urlsplit(url).fragment).items()}
     assert kept == {"e1.seed": "7", "p1.text": "床前", "p1.seed": "3", "p1.temperature": "0.9", "p1.top_k": "10", "p1.step": "5"}
-    open_at(page, url)
-    again = page.execute_async_script(SHOWN)
+    open_at(tab, url)
+    again = tab.execute_async_script(SHOWN)
     assert again["boxes"] == {"prefix": "床前", "seed": "3", "temperature": "0.9", "top_k": "10"}
     assert again["poem"] == first["poem"] and again["message"] is None
     assert again["step"].startswith("第 5 / ") and again["tiles"] == 16, again["step"]
-    assert "e1.seed=7" in page.current_url  # restoring rewrites only the poet's own keys
+    assert "e1.seed=7" in tab.current_url  # restoring rewrites only the poet's own keys
 
 
 @pytest.mark.parametrize("fragment, says", [
@@ -92,21 +99,21 @@ def test_a_copied_link_opens_the_same_poem_at_the_same_step(page, base):
     ("p1.text=一二三四五六七八九", "最多 7 个字"),
     ("p1.text=床前&p1.step=zero", "步数要是从 1 起的整数"),
 ])
-def test_a_hand_edited_link_gives_the_usual_message_and_the_default_view(page, base, fragment, says):
+def test_a_hand_edited_link_gives_the_usual_message_and_the_default_view(tab, base, fragment, says):
     """If this broke, a mangled link would throw, or open a half-restored poet, instead of saying what is wrong."""
-    open_at(page, base + BUILT_PAGE + "#" + fragment)
-    shown = page.execute_async_script(SHOWN)
+    open_at(tab, base + BUILT_PAGE + "#" + fragment)
+    shown = tab.execute_async_script(SHOWN)
     assert shown["message"].startswith("这个链接里的设置用不了") and says in shown["message"], shown["message"]
     assert shown["boxes"] == DEFAULTS and shown["poem"] == "" and shown["step"] is None
-    assert write(page, prefix="春眠")["poem"].startswith("春眠")  # and the poet still writes
+    assert write(tab, prefix="春眠")["poem"].startswith("春眠")  # and the poet still writes
 
 
-def test_a_plain_anchor_is_not_a_link_to_a_poem(page, base):
-    page.get("about:blank")
-    browser.requested_urls(page)  # the earlier pages' requests, read and forgotten
-    browser.open_page(page, base + BUILT_PAGE + "#id1")
-    assert page.execute_script("return document.querySelector('[data-attn-poet] [data-role=message]').hidden")
-    assert [u for u in browser.requested_urls(page) if "attn-poet" in u] == []  # no poem asked for, no weights fetched
+def test_a_plain_anchor_is_not_a_link_to_a_poem(tab, base):
+    tab.get("about:blank")
+    browser.requested_urls(tab)  # the earlier pages' requests, read and forgotten
+    browser.open_page(tab, base + BUILT_PAGE + "#id1")
+    assert tab.execute_script("return document.querySelector('[data-attn-poet] [data-role=message]').hidden")
+    assert [u for u in browser.requested_urls(tab) if "attn-poet" in u] == []  # no poem asked for, no weights fetched
 
 
 def test_a_refused_opening_leaves_no_earlier_poem_under_its_message(page):
