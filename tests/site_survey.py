@@ -85,8 +85,19 @@ def site_pages() -> list[str]:
     return axe_site.pages(SITE)
 
 
+# The theme fades its colours over a fraction of a second when it switches, and every check here reads colours
+# or pictures of the end state; with the fade off, a switch is done at the next frame instead of after the fade,
+# which the walk used to wait out on every page and theme (17 s of the 1280 px walk's 68). No widget waits for a
+# transition's end (no transitionend listener in attn_steps/web/).
+NO_FADE = """
+const style = document.createElement('style');
+style.textContent = '*, *::before, *::after { transition: none !important; }';
+document.head.append(style);
+"""
+
+
 def set_theme(driver, theme: str) -> None:
-    """pydata-sphinx-theme's switch as its button leaves it, and the colours' fade waited out."""
+    """pydata-sphinx-theme's switch as its button leaves it, once any fade has ended."""
     axe_site.set_theme(driver, theme)
     driver.execute_async_script(axe_site.SETTLED)
 
@@ -136,10 +147,13 @@ def note_contrast(driver, page, theme, width):
 
 def exercises(driver, page, theme, width):
     """The page's h2 headings, and for the last section's dropdowns whether each answer shows."""
-    sections = [s for s in driver.find_elements(By.CSS_SELECTOR, "section") if s.find_elements(By.CSS_SELECTOR, ":scope > h2")]
-    answers = sections[-1].find_elements(By.CSS_SELECTOR, ".admonition.dropdown") if sections else []
-    return {"headings": [s.find_element(By.CSS_SELECTOR, "h2").text for s in sections],
-            "answers_shown": [a.find_element(By.CSS_SELECTOR, ".admonition-title ~ *").is_displayed() for a in answers]}
+    return driver.execute_script("""
+        const sections = [...document.querySelectorAll('section')].filter((s) => s.querySelector(':scope > h2'));
+        const shows = (el) => !!el && el.getClientRects().length > 0 && getComputedStyle(el).visibility !== 'hidden';
+        const last = sections[sections.length - 1];
+        return {headings: sections.map((s) => s.querySelector(':scope > h2').innerText.trim()),
+                answers_shown: last ? [...last.querySelectorAll('.admonition.dropdown')]
+                  .map((a) => shows(a.querySelector('.admonition-title ~ *'))) : []};""")
 
 
 def axe(driver, page, theme, width):
@@ -208,6 +222,7 @@ class Survey:
             for page in site_pages():
                 d.get_log("performance")
                 browser.open_page(d, self.base + page)
+                d.execute_script(NO_FADE)
                 got, theme = {}, None
                 for want, probe in PLAN[width]:
                     try:
