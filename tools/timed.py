@@ -20,7 +20,11 @@ def main(argv: list[str]) -> int:
         return 2
     times, label, command = argv[0], argv[1], argv[3:]
     start = time.monotonic()
-    status = subprocess.call(command, close_fds=False)  # a make below keeps the jobserver of the make above
+    try:
+        status = subprocess.call(command, close_fds=False)  # a make below keeps the jobserver of the make above
+    except OSError as error:
+        print(f"{label.strip()}: cannot run {command[0]!r}: {error.strerror}", file=sys.stderr)
+        status = 127
     wall = time.monotonic() - start
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     line = f"{label}: {wall:.0f} s (CPU {used.ru_utime + used.ru_stime:.0f} s){'' if status == 0 else ', FAILED'}"
