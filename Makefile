@@ -14,6 +14,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 BOOK_DEPS := $(VENV)/.book-deps
 TEST_DEPS := $(VENV)/.test-deps
+TORCH_REF := $(VENV)/torch-ref
 # setuptools 80.x (as on Binder) warns when pkg_resources is imported; tests/test_build_env.py
 # builds a small book with it first on PYTHONPATH. Its own folder, so the venv keeps its setuptools.
 SETUPTOOLS_80 := $(VENV)/setuptools-80
@@ -35,8 +36,14 @@ $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-$(TEST_DEPS): $(BOOK_DEPS) requirements-test.txt
+$(TEST_DEPS): $(BOOK_DEPS) requirements-test.txt $(TORCH_REF)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+# torch in a folder of its own (requirements-torch.txt says why), on sys.path only in pytest and the bench.
+$(TORCH_REF)/.installed: $(BOOK_DEPS) requirements-torch.txt
+	rm -rf $(TORCH_REF)
+	$(BIN)/python -m pip install --quiet --no-deps --target $(TORCH_REF) -r requirements-torch.txt
 	touch $@
 
 # Its pins install beside .venv's (no order between them); the editable install of this folder waits for .venv's,

@@ -131,6 +131,9 @@ def page_weight_figures(site: Path) -> list[Figure]:
 
 
 def attention_figures() -> list[Figure]:
+    from tools import torch_ref
+
+    torch_ref.on_path()  # the tests' reference, from its own folder (requirements-torch.txt)
     import torch
 
     torch.set_num_threads(1)

@@ -7,6 +7,10 @@ from pathlib import Path  # noqa: E402
 
 import pytest  # noqa: E402
 
+from tools import torch_ref  # noqa: E402
+
+torch_ref.on_path()  # torch, the tests' reference, from its own folder (requirements-torch.txt)
+
 TEXT1 = "我喜欢的水果是橙子和苹果"
 TEXT2 = "相比苹果我更加喜欢国产的华为"
 

@@ -136,7 +136,7 @@ def test_book_requirements_are_exact_pins_without_the_model():
 def test_test_requirements_are_exact_pins():
     """If this broke, `make test` could run a different pytest, nbval or torch than CI
     and pass or fail for reasons unrelated to the book."""
-    for line in requirement_lines(ROOT / "requirements-test.txt"):
+    for line in requirement_lines(ROOT / "requirements-test.txt") + requirement_lines(ROOT / "requirements-torch.txt"):
         if line == "-r requirements.txt":
             continue
         assert re.fullmatch(r"[A-Za-z0-9._-]+==[A-Za-z0-9.+!-]+", line), f"not pinned with ==: {line}"

@@ -146,3 +146,14 @@ def test_trained_model_path_does_not_import_jieba(tmp_path, env_with_setuptools_
     report = json.loads(result.stdout.splitlines()[-1])
     assert report["source"].startswith("zh_core_web_sm 3.8.0")
     assert report["jieba_imported"] is False
+
+
+def test_the_books_environment_has_no_torch_for_spacy_to_load():
+    """If this broke, spaCy's thinc would import torch in every kernel, CLI run and notebook of the build
+    (1.4 s each), and the build under make test would not be a reader's: torch belongs in .venv/torch-ref
+    (requirements-torch.txt), which only pytest and the bench put on their path."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    check = "import sys, attn_steps as ats; ats.embed('我喜欢苹果'); print('torch' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-1] == "False", "torch is importable from .venv: install it into .venv/torch-ref instead"
