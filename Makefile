@@ -36,8 +36,10 @@ $(BOOK_DEPS): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
+# A .venv made before torch had its own folder still holds it: removed, so that the book's kernels do not load it.
 $(TEST_DEPS): $(BOOK_DEPS) requirements-test.txt $(TORCH_REF)/.installed
 	$(BIN)/python -m pip install --quiet -r requirements-test.txt
+	@if $(BIN)/python -m pip show --quiet torch >/dev/null 2>&1; then $(BIN)/python -m pip uninstall --quiet --yes torch; fi
 	touch $@
 
 # torch in a folder of its own (requirements-torch.txt says why), on sys.path only in pytest and the bench.
