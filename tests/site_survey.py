@@ -20,7 +20,6 @@ from tools import axe_site, browser
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-THEMES = ("light", "dark")
 WIDGETS = "[data-attn-explorer], [data-attn-tiles], [data-attn-poet]"
 FIGURES = "article .cell_output img, article figure img"
 

@@ -21,12 +21,10 @@ import attn_steps as ats
 from tools import browser
 from . import site_survey as probes
 from .conftest import TEXT1
-from .site_survey import CONTRAST, set_theme
+from .site_survey import CONTRAST, SCREENSHOTS, set_theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
-ROOT = Path(__file__).resolve().parent.parent
-SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTER2 = "notebooks/02_walkthrough.html"
 BUILT_PAGE = CHAPTER2  # the conftest's base and driver fixtures need it built
 

@@ -17,6 +17,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
 from tools import browser
+from tools.axe_site import set_theme
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 
@@ -52,10 +53,6 @@ def tab_to(driver, wanted, most: int = 120, back: bool = False) -> dict:
         if wanted(now):
             return now
     raise AssertionError(f"{most} Tabs never reached the control (last: {now})")
-
-
-def set_theme(driver, theme: str) -> None:
-    driver.execute_script("document.documentElement.dataset.theme = arguments[0]; document.documentElement.dataset.mode = arguments[0]", theme)
 
 
 def start_at(driver, url: str, selector: str, theme: str) -> None:
